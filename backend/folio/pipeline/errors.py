@@ -1,0 +1,74 @@
+"""Typed errors for bad input, each with a stable code that the CLI and the HTTP API reuse."""
+
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """Base of every expected pipeline failure; `code` is stable and machine-readable."""
+
+    code = "pipeline_error"
+    http_status = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(PipelineError):
+    """The document itself cannot be processed as given."""
+
+    code = "invalid_input"
+
+
+class EmptyFile(InputError):
+    code = "empty_file"
+
+
+class NotAPdf(InputError):
+    code = "not_a_pdf"
+    http_status = 415
+
+
+class DamagedPdf(InputError):
+    code = "damaged_pdf"
+
+
+class PasswordRequired(InputError):
+    code = "password_required"
+
+
+class WrongPassword(InputError):
+    code = "wrong_password"
+
+
+class NoPages(InputError):
+    code = "no_pages"
+
+
+class TooManyPages(InputError):
+    code = "too_many_pages"
+    http_status = 413
+
+
+class FileTooLarge(InputError):
+    code = "file_too_large"
+    http_status = 413
+
+
+class InvalidSettings(PipelineError):
+    """Processing settings that cannot work together (for example min words above the limit)."""
+
+    code = "invalid_settings"
+    http_status = 400
+
+
+ALL_INPUT_ERRORS: tuple[type[InputError], ...] = (
+    EmptyFile,
+    NotAPdf,
+    DamagedPdf,
+    PasswordRequired,
+    WrongPassword,
+    NoPages,
+    TooManyPages,
+    FileTooLarge,
+)

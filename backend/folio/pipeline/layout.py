@@ -1,0 +1,158 @@
+"""Page geometry: the text lines of a page with their boxes, and what counts as page furniture.
+
+pdfium reports text as rectangles in content order; a line is a run of rectangles that share a
+baseline band. Geometry is what tells a paragraph start (an indent), a heading (a short centred
+line on its own) and a running header or page number (an isolated line at the top or bottom).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from folio.pipeline.model import Furniture
+
+# pdfium marks a hyphen it believes was inserted at a line break with U+0002 (in bounded text)
+# or U+FFFE (in range text); some producers embed a real soft hyphen U+00AD instead.
+SOFT_HYPHENS = "\x02\ufffe\u00ad"
+
+_PAGE_NUMBER = re.compile(
+    # Roman page numbers are lower case (front matter); 'IV' alone is a chapter heading.
+    r"^[\W_]*(?:[Pp]age\s+)?(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|sur|of)\s*\d{1,4})?[\W_]*$"
+)
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One text line; coordinates in PDF points, origin bottom-left."""
+
+    text: str
+    x0: float
+    x1: float
+    bottom: float
+    top: float
+
+    @property
+    def soft_hyphen(self) -> bool:
+        """Whether the line ends with a break hyphen that the producer itself inserted."""
+        return self.text.endswith(tuple(SOFT_HYPHENS))
+
+    @property
+    def height(self) -> float:
+        """Height of the line box."""
+        return self.top - self.bottom
+
+
+def read_lines(textpage: Any) -> list[Line]:
+    """Group a pdfium text page's rectangles into lines, in content order."""
+    lines: list[Line] = []
+    current: list[tuple[float, float, float, float, str]] = []
+    for index in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(index)
+        text = textpage.get_text_bounded(left, bottom, right, top)
+        if not text.strip():
+            continue
+        rect = (left, bottom, right, top, text)
+        if current and not _same_line(current, rect):
+            lines.append(_make_line(current))
+            current = []
+        current.append(rect)
+    if current:
+        lines.append(_make_line(current))
+    return lines
+
+
+def _same_line(
+    current: list[tuple[float, float, float, float, str]],
+    rect: tuple[float, float, float, float, str],
+) -> bool:
+    bottom = min(r[1] for r in current)
+    top = max(r[3] for r in current)
+    middle = (rect[1] + rect[3]) / 2
+    return bottom <= middle <= top and rect[0] >= max(r[0] for r in current)
+
+
+def _make_line(rects: list[tuple[float, float, float, float, str]]) -> Line:
+    rects = sorted(rects, key=lambda r: r[0])
+    parts: list[str] = []
+    previous_right: float | None = None
+    for left, _bottom, right, _top, text in rects:
+        piece = text.replace("\r", " ").replace("\n", " ")
+        gap = left - previous_right if previous_right is not None else 0.0
+        if gap > 1.0 and piece.strip(SOFT_HYPHENS):
+            parts.append(" ")
+        parts.append(piece)
+        previous_right = right
+    text = _SPACES.sub(" ", "".join(parts)).strip()
+    return Line(
+        text=text,
+        x0=rects[0][0],
+        x1=max(r[2] for r in rects),
+        bottom=min(r[1] for r in rects),
+        top=max(r[3] for r in rects),
+    )
+
+
+def furniture_key(text: str) -> str:
+    """Normalise a line so that 'Chapitre 3 — 47' and 'Chapitre 3 — 48' compare equal."""
+    return _DIGITS.sub("#", _SPACES.sub(" ", text.strip().casefold()))
+
+
+def is_page_number(text: str) -> bool:
+    """Whether a line looks like a page number ('12', '- 12 -', 'xiv', 'Page 3 sur 9')."""
+    return bool(_PAGE_NUMBER.match(text.strip()))
+
+
+def edge_lines(lines: list[Line]) -> list[Line]:
+    """The top and bottom lines of a page when they stand apart from the body.
+
+    A running header or footer is set off by a gap larger than the normal line pitch; a first
+    line of body text is not, so it is never taken for furniture even if it repeats.
+    """
+    if not lines:
+        return []
+    ordered = sorted(lines, key=lambda line: -line.top)
+    if len(ordered) == 1:
+        return ordered
+    pitch = _line_pitch(ordered)
+    edges: list[Line] = []
+    if ordered[0].bottom - ordered[1].top > 0.6 * pitch:
+        edges.append(ordered[0])
+    if ordered[-2].bottom - ordered[-1].top > 0.6 * pitch:
+        edges.append(ordered[-1])
+    return edges
+
+
+def _line_pitch(ordered: list[Line]) -> float:
+    gaps = [a.bottom - b.top for a, b in zip(ordered, ordered[1:], strict=False)]
+    positive = [gap for gap in gaps if gap > 0]
+    heights = [line.height for line in ordered]
+    if not positive:
+        return statistics.median(heights)
+    return max(statistics.median(positive), 0.25 * statistics.median(heights))
+
+
+def find_furniture(pages: Iterable[list[Line]], sampled: int) -> Furniture:
+    """Texts that stand apart at a page edge on at least three pages and a sixth of the sample."""
+    counts: dict[str, int] = {}
+    for lines in pages:
+        for key in {furniture_key(line.text) for line in edge_lines(lines)}:
+            counts[key] = counts.get(key, 0) + 1
+    threshold = max(3, sampled // 6)
+    return Furniture(frozenset(key for key, count in counts.items() if count >= threshold))
+
+
+def strip_furniture(lines: list[Line], furniture: Furniture) -> list[Line]:
+    """Remove running headers, footers and page numbers from a page's lines."""
+    edges = {id(line) for line in edge_lines(lines)}
+    return [
+        line
+        for line in lines
+        if id(line) not in edges
+        or not (is_page_number(line.text) or furniture_key(line.text) in furniture.texts)
+    ]

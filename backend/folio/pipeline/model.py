@@ -1,0 +1,133 @@
+"""The data that flows between pipeline stages: plain, picklable, JSON-friendly dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from folio.pipeline.errors import InvalidSettings
+
+MIN_LIMIT = 3
+MAX_LIMIT = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Furniture:
+    """Running headers, footers and page numbers found by `inspect`, removed by `extract`.
+
+    `texts` are normalised line texts (see `layout.furniture_key`) that repeat in the top or
+    bottom band of the pages; page numbers are recognised by pattern and need no entry.
+    """
+
+    texts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """What planning needs to know about a document, learned in one cheap pass."""
+
+    page_count: int
+    file_size: int
+    title: str | None
+    author: str | None
+    encrypted: bool
+    extraction_restricted: bool
+    pages_without_text: tuple[int, ...]
+    furniture: Furniture
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (furniture as a sorted list)."""
+        data = asdict(self)
+        data["furniture"] = sorted(self.furniture.texts)
+        data["pages_without_text"] = list(self.pages_without_text)
+        data["warnings"] = list(self.warnings)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkPlan:
+    """One unit of parallel work: it owns `owned` pages and reads `read` pages (both inclusive)."""
+
+    index: int
+    owned_first: int
+    owned_last: int
+    read_first: int
+    read_last: int
+
+    def owns(self, page: int) -> bool:
+        """Whether a sentence starting on `page` belongs to this chunk."""
+        return self.owned_first <= page <= self.owned_last
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A source sentence, located by the page it starts on and its offset in that page's text."""
+
+    page: int
+    offset: int
+    text: str
+    heading: bool = False
+
+    @property
+    def source_id(self) -> str:
+        """Stable id: the same sentence gets the same id whatever chunk reads it."""
+        return f"{self.page:05d}:{self.offset:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSentence:
+    """A processed sentence; `part` orders the pieces one source sentence was split into.
+
+    `hard_cut` marks a piece that starts where no clause boundary was found.
+    """
+
+    text: str
+    source_id: str
+    page: int
+    part: int = 0
+    words: int = 0
+    heading: bool = False
+    processor: str = "local"
+    split: bool = False
+    hard_cut: bool = False
+
+    @property
+    def order_key(self) -> tuple[str, int]:
+        """Reading order: source position, then piece."""
+        return (self.source_id, self.part)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSettings:
+    """What the user chose: the word limit, the shortest piece, and what to keep."""
+
+    limit: int = 8
+    min_words: int = 2
+    include_headings: bool = False
+    processor: str = "local"
+
+    def __post_init__(self) -> None:
+        if not MIN_LIMIT <= self.limit <= MAX_LIMIT:
+            raise InvalidSettings(f"The word limit must be between {MIN_LIMIT} and {MAX_LIMIT}.")
+        if not 1 <= self.min_words <= self.limit // 2:
+            raise InvalidSettings(
+                f"Minimum words must be between 1 and half the limit ({self.limit // 2}), "
+                "so that a long sentence can always be split into valid pieces."
+            )
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    """What one chunk produced: its sentences and counters for progress and billing."""
+
+    chunk: ChunkPlan
+    sentences: list[OutputSentence] = field(default_factory=list)
+    source_sentences: int = 0
+    hard_cuts: int = 0
+    pages_without_text: list[int] = field(default_factory=list)
+    seconds: float = 0.0

@@ -1,0 +1,91 @@
+"""Opening a PDF with pdfium, every failure turned into a typed, user-facing error."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from folio.pipeline import errors
+
+Source = str | os.PathLike[str]
+
+# pdfium's FPDF_GetLastError codes (fpdfview.h).
+_ERR_FILE = 2
+_ERR_FORMAT = 3
+_ERR_PASSWORD = 4
+_ERR_SECURITY = 5
+
+# Bit 5 (1-based) of the permission flags: copy or otherwise extract text and graphics.
+_PERMISSION_EXTRACT = 1 << 4
+
+_HEADER_WINDOW = 1024  # the PDF spec lets %PDF- appear anywhere in the first 1024 bytes
+
+
+def check_signature(path: Source) -> int:
+    """Validate size and magic bytes before any parser sees the file; returns the size."""
+    size = os.path.getsize(path)
+    if size == 0:
+        raise errors.EmptyFile("The file is empty (0 bytes).")
+    with open(path, "rb") as handle:
+        head = handle.read(_HEADER_WINDOW)
+    if b"%PDF-" not in head:
+        raise errors.NotAPdf("The file is not a PDF: it does not start with a PDF header.")
+    return size
+
+
+def open_pdf(path: Source, password: str | None = None) -> Any:
+    """Open a PDF for reading; raises a `PipelineError` subclass for every bad input."""
+    check_signature(path)
+    try:
+        document = pdfium.PdfDocument(str(path), password=password or None)
+    except pdfium.PdfiumError as exc:
+        raise _classify(path, password, getattr(exc, "err_code", None)) from None
+    if len(document) == 0:
+        document.close()
+        raise errors.NoPages("The PDF has no pages.")
+    return document
+
+
+def _classify(path: Source, password: str | None, code: int | None) -> errors.InputError:
+    if code == _ERR_PASSWORD:
+        if password:
+            return errors.WrongPassword("The password does not open this PDF.")
+        return errors.PasswordRequired("This PDF is protected by a password; send it with the file.")
+    if code == _ERR_SECURITY:
+        return errors.DamagedPdf("This PDF uses an encryption scheme that cannot be read.")
+    if code in (_ERR_FORMAT, _ERR_FILE) and _has_zero_pages(path):
+        return errors.NoPages("The PDF has no pages.")
+    return errors.DamagedPdf("The PDF is damaged or truncated and cannot be read.")
+
+
+def _has_zero_pages(path: Source) -> bool:
+    """pdfium refuses a page tree with no pages as a format error; pypdf tells the two apart."""
+    import pypdf  # only on this rare path: pdfium already refused the file
+
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+    try:
+        return len(pypdf.PdfReader(Path(path), strict=False).pages) == 0
+    except Exception:  # any parser failure here means "damaged", which is the default answer
+        return False
+
+
+def security(document: Any) -> tuple[bool, bool]:
+    """(encrypted, text extraction restricted by the owner)."""
+    revision = pdfium_c.FPDF_GetSecurityHandlerRevision(document.raw)
+    if revision == -1:
+        return False, False
+    permissions = pdfium_c.FPDF_GetDocPermissions(document.raw) & 0xFFFFFFFF
+    return True, not permissions & _PERMISSION_EXTRACT
+
+
+def metadata(document: Any) -> tuple[str | None, str | None]:
+    """(title, author) from the document information dictionary, blank values as None."""
+    info = document.get_metadata_dict(skip_empty=True)
+    title = (info.get("Title") or "").strip() or None
+    author = (info.get("Author") or "").strip() or None
+    return title, author

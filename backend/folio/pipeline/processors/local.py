@@ -1,0 +1,228 @@
+"""The built-in normalizer: offline, deterministic, splits long sentences at clause boundaries.
+
+A sentence longer than the limit is cut into pieces of `min_words`..`limit` words. Where to
+cut is chosen by dynamic programming over the gaps between tokens, each gap priced by how
+natural a sentence end it makes: after ';' cheapest, then ':' and dashes, then a comma before
+a conjunction or a relative, then any comma, then a bare conjunction or relative, then the
+start of a prepositional phrase. A cut at none of these (a "hard cut", between two content
+words) comes only when nothing else fits, and a piece never ends on a word that needs what
+follows (an article, a preposition, a pronoun, an auxiliary). Each piece is then made a
+complete sentence: capitalised, ended with a full stop, its « » balanced.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from folio.pipeline.model import OutputSentence, ProcessSettings, Sentence
+from folio.pipeline.text import is_word
+
+_CONJUNCTIONS = frozenset("et mais ou donc or ni car puis alors ensuite cependant pourtant".split())
+_RELATIVES = frozenset(
+    """qui que qu dont où lequel laquelle lesquels lesquelles auquel auxquels duquel quand
+    lorsque lorsqu puisque parce tandis comme si pendant avant après afin pour sans quoique
+    bien tant depuis dès jusqu""".split()
+)
+# Words that open a phrase: cutting before them splits between phrases, not inside one.
+_PREPOSITIONS = frozenset(
+    """de d du des à au aux dans par pour sur sous avec vers chez entre contre sans près
+    depuis pendant devant derrière malgré selon parmi envers hors en""".split()
+)
+# Words that cannot end a sentence: determiners, prepositions, pronouns and conjunctions
+# that need what follows ('… s’absorbait dans.' is never an acceptable piece).
+_DANGLING = _PREPOSITIONS | _CONJUNCTIONS | _RELATIVES | frozenset(
+    """le la les l un une ce cette ces cet son sa ses mon ma mes ton ta tes leur leurs notre
+    nos votre vos il ils elle elles je j tu nous vous on se s ne n me m te t y lui très plus
+    moins aussi fort tout toute tous toutes quelque quelques chaque aucun aucune nul nulle
+    lors est sont était étaient a ont avait avaient fut furent""".split()
+)
+_DASHES = frozenset({"—", "--", "–", "-"})
+_OPENERS = frozenset({"«", "(", "[", "“"})
+_ENDINGS = (".", "!", "?", "…", "»", "”", ")")
+HARD_CUT = 50.0
+_LEADING_WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    start: int
+    end: int
+    text: str
+    words: int
+
+
+class LocalNormalizer:
+    """The `local` processor: see the module docstring."""
+
+    name = "local"
+
+    def process(self, sentences: list[Sentence], settings: ProcessSettings) -> list[OutputSentence]:
+        """Split every sentence longer than the limit; pass the others through."""
+        out: list[OutputSentence] = []
+        for sentence in sentences:
+            if sentence.heading and not settings.include_headings:
+                continue
+            out.extend(self.split(sentence, settings))
+        return out
+
+    def split(self, sentence: Sentence, settings: ProcessSettings) -> list[OutputSentence]:
+        """The output sentences for one source sentence."""
+        tokens = _tokens(sentence.text)
+        total = sum(token.words for token in tokens)
+        if total <= settings.limit:
+            return [_output(sentence, sentence.text, 0, total, split=False, hard=False)]
+        cuts = best_cuts(tokens, settings.limit, settings.min_words)
+        bounds = [0, *cuts, len(tokens)]
+        pieces: list[OutputSentence] = []
+        for part, (first, last) in enumerate(zip(bounds, bounds[1:], strict=False)):
+            text = _finish(sentence.text, tokens[first:last], first > 0, last < len(tokens))
+            hard = first > 0 and _cut_cost(tokens, first) >= HARD_CUT
+            words = sum(token.words for token in tokens[first:last])
+            pieces.append(_output(sentence, text, part, words, split=True, hard=hard))
+        return pieces
+
+
+def _output(
+    sentence: Sentence, text: str, part: int, words: int, *, split: bool, hard: bool
+) -> OutputSentence:
+    return OutputSentence(
+        text=text,
+        source_id=sentence.source_id,
+        page=sentence.page,
+        part=part,
+        words=words,
+        heading=sentence.heading,
+        processor=LocalNormalizer.name,
+        split=split,
+        hard_cut=hard,
+    )
+
+
+def _tokens(text: str) -> list[_Token]:
+    return [
+        _Token(m.start(), m.end(), m.group(), 1 if is_word(m.group()) else 0)
+        for m in re.finditer(r"\S+", text)
+    ]
+
+
+def best_cuts(tokens: list[_Token], limit: int, min_words: int) -> list[int]:
+    """Token indices to cut before, so that every piece has min_words..limit words.
+
+    Minimises the summed cost of the cuts, with a small pull towards pieces of even size.
+    """
+    n = len(tokens)
+    prefix = [0]
+    for token in tokens:
+        prefix.append(prefix[-1] + token.words)
+    pieces = math.ceil(prefix[-1] / limit)
+    target = prefix[-1] / pieces
+    best: list[float] = [0.0] + [math.inf] * n
+    back = [0] * (n + 1)
+    for end in range(1, n + 1):
+        cost_end = 0.0 if end == n else _cut_cost(tokens, end)
+        if math.isinf(cost_end):
+            continue
+        for start in range(end - 1, -1, -1):
+            words = prefix[end] - prefix[start]
+            if words > limit:
+                break
+            if words < min_words or math.isinf(best[start]):
+                continue
+            cost = best[start] + cost_end + 0.05 * abs(words - target)
+            if cost < best[end]:
+                best[end], back[end] = cost, start
+    if math.isinf(best[n]):
+        return _even_cuts(prefix, limit)
+    cuts: list[int] = []
+    position = back[n]
+    while position > 0:
+        cuts.append(position)
+        position = back[position]
+    return sorted(cuts)
+
+
+def _even_cuts(prefix: list[int], limit: int) -> list[int]:
+    """Last resort when punctuation forbids every partition: cut by word count alone."""
+    total = prefix[-1]
+    pieces = math.ceil(total / limit)
+    cuts: list[int] = []
+    for k in range(1, pieces):
+        goal = round(k * total / pieces)
+        cuts.append(next(i for i, words in enumerate(prefix) if words >= goal))
+    return sorted(set(cuts))
+
+
+def _cut_cost(tokens: list[_Token], index: int) -> float:
+    """Price of ending a piece before token `index`; infinite where punctuation forbids it."""
+    before, after = tokens[index - 1].text, tokens[index].text
+    if not tokens[index].words and after not in _DASHES and after not in _OPENERS:
+        return math.inf  # a piece never starts with '»', ';' or '!'
+    if before in _OPENERS:
+        return math.inf
+    if before[-1].isalnum() and _last_word(before) in _DANGLING:
+        return 2 * HARD_CUT  # worse than any cut between two content words
+    return _boundary_cost(before, after, _first_word(after))
+
+
+def _boundary_cost(before: str, after: str, following: str) -> float:
+    if before.endswith(";"):
+        return 1.0
+    if before.endswith(":") or after in _DASHES or before in _DASHES:
+        return 1.5
+    if before.endswith(","):
+        if following in _CONJUNCTIONS:
+            return 2.0
+        return 2.5 if following in _RELATIVES else 3.5
+    if following in _CONJUNCTIONS:
+        return 5.0
+    if following in _RELATIVES:
+        return 6.0
+    if following in _PREPOSITIONS:
+        return 8.0
+    return HARD_CUT
+
+
+def _last_word(token: str) -> str:
+    words = _LEADING_WORD.findall(token)
+    return words[-1].casefold() if words else ""
+
+
+def _first_word(token: str) -> str:
+    match = _LEADING_WORD.search(token)
+    return match.group(0).casefold() if match else ""
+
+
+def _finish(source: str, tokens: list[_Token], cut_before: bool, cut_after: bool) -> str:
+    """Make a piece a complete sentence: no dangling separators, capital, stop, balanced « »."""
+    while cut_before and tokens and not tokens[0].words and tokens[0].text not in _OPENERS:
+        tokens = tokens[1:]
+    while cut_after and tokens and not tokens[-1].words and tokens[-1].text[-1] not in "»”)":
+        tokens = tokens[:-1]
+    text = source[tokens[0].start : tokens[-1].end]
+    if cut_after:
+        text = text.rstrip(",;:—–- ")
+        if not text.endswith(_ENDINGS):
+            text += "."
+    if cut_before:
+        text = _capitalise(text.lstrip(",;:—–- "))
+    return _balance_quotes(text)
+
+
+def _capitalise(text: str) -> str:
+    for index, char in enumerate(text):
+        if char.isalpha():
+            return text[:index] + char.upper() + text[index + 1 :]
+        if char.isdigit():
+            break
+    return text
+
+
+def _balance_quotes(text: str) -> str:
+    opened, closed = text.count("«"), text.count("»")
+    if opened > closed:
+        return text + " »"
+    if closed > opened:
+        return "« " + text
+    return text

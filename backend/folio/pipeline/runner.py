@@ -1,0 +1,118 @@
+"""The whole pipeline on one machine: one chunk (`run_chunk`) or a document (`run_document`).
+
+Celery tasks call `run_chunk`; the CLI calls `run_document`, which fans chunks out to worker
+processes exactly as the task queue does, so both paths share every stage.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from folio.pipeline.extract import extract
+from folio.pipeline.inspect import Limits, inspect_pdf
+from folio.pipeline.merge import merge
+from folio.pipeline.model import ChunkPlan, ChunkResult, DocumentInfo, OutputSentence, ProcessSettings
+from folio.pipeline.pdf import Source
+from folio.pipeline.plan import DEFAULT_CHUNK_PAGES, DEFAULT_OVERLAP, own, plan_chunks
+from folio.pipeline.processors import get_processor
+from folio.pipeline.segment import segment
+
+ProgressCallback = Callable[[ChunkResult], None]
+
+
+@dataclass(slots=True)
+class DocumentResult:
+    """A processed document: its description, every chunk's result and the merged sentences."""
+
+    info: DocumentInfo
+    chunks: list[ChunkResult]
+    sentences: list[OutputSentence] = field(default_factory=list)
+
+    @property
+    def hard_cuts(self) -> int:
+        """Pieces that start where no clause boundary could be found."""
+        return sum(1 for sentence in self.sentences if sentence.hard_cut)
+
+    @property
+    def source_sentences(self) -> int:
+        """Sentences read from the document (headings included)."""
+        return sum(result.source_sentences for result in self.chunks)
+
+
+def run_chunk(
+    path: Source,
+    chunk: ChunkPlan,
+    info: DocumentInfo,
+    settings: ProcessSettings,
+    password: str | None = None,
+) -> ChunkResult:
+    """Extract, segment, own and process one chunk of a document."""
+    started = time.perf_counter()
+    extracted = extract(path, chunk.read_first, chunk.read_last, info.furniture, password)
+    sentences = own(chunk, segment(extracted))
+    output = get_processor(settings.processor).process(sentences, settings)
+    return ChunkResult(
+        chunk=chunk,
+        sentences=output,
+        source_sentences=len(sentences),
+        hard_cuts=sum(1 for sentence in output if sentence.hard_cut),
+        pages_without_text=[p for p in extracted.pages_without_text if chunk.owns(p)],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def run_document(
+    path: Source,
+    settings: ProcessSettings,
+    *,
+    chunk_pages: int = DEFAULT_CHUNK_PAGES,
+    overlap: int = DEFAULT_OVERLAP,
+    workers: int = 1,
+    password: str | None = None,
+    limits: Limits | None = None,
+    on_chunk: ProgressCallback | None = None,
+) -> DocumentResult:
+    """Inspect, plan, run every chunk (in `workers` processes) and merge."""
+    info = inspect_pdf(path, password, limits)
+    chunks = plan_chunks(info.page_count, chunk_pages, overlap)
+    workers = max(1, min(workers, len(chunks)))
+    if workers == 1:
+        results = []
+        for chunk in chunks:
+            results.append(run_chunk(path, chunk, info, settings, password))
+            if on_chunk:
+                on_chunk(results[-1])
+    else:
+        with _pool(workers) as pool:
+            results = _fan_out(pool, path, chunks, info, settings, password, on_chunk)
+    results.sort(key=lambda result: result.chunk.index)
+    return DocumentResult(info, results, merge(result.sentences for result in results))
+
+
+def _pool(workers: int) -> Executor:
+    # forkserver: workers start from a clean process, never from a parent holding pdfium state.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["folio.pipeline.runner"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def _fan_out(
+    pool: Executor,
+    path: Source,
+    chunks: list[ChunkPlan],
+    info: DocumentInfo,
+    settings: ProcessSettings,
+    password: str | None,
+    on_chunk: ProgressCallback | None,
+) -> list[ChunkResult]:
+    futures = [pool.submit(run_chunk, path, chunk, info, settings, password) for chunk in chunks]
+    results: list[ChunkResult] = []
+    for future in as_completed(futures):
+        results.append(future.result())
+        if on_chunk:
+            on_chunk(results[-1])
+    return results
