@@ -21,7 +21,9 @@ class Limits:
     max_bytes: int = 200 * 1024 * 1024
 
 
-def inspect_pdf(path: Source, password: str | None = None, limits: Limits | None = None) -> DocumentInfo:
+def inspect_pdf(
+    path: Source, password: str | None = None, limits: Limits | None = None
+) -> DocumentInfo:
     """Validate `path` and describe it; raises an `InputError` subclass for bad input."""
     limits = limits or Limits()
     size = check_signature(path)

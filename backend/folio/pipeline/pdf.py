@@ -55,7 +55,9 @@ def _classify(path: Source, password: str | None, code: int | None) -> errors.In
     if code == _ERR_PASSWORD:
         if password:
             return errors.WrongPassword("The password does not open this PDF.")
-        return errors.PasswordRequired("This PDF is protected by a password; send it with the file.")
+        return errors.PasswordRequired(
+            "This PDF is protected by a password; send it with the file."
+        )
     if code == _ERR_SECURITY:
         return errors.DamagedPdf("This PDF uses an encryption scheme that cannot be read.")
     if code in (_ERR_FORMAT, _ERR_FILE) and _has_zero_pages(path):

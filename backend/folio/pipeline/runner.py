@@ -15,13 +15,20 @@ from dataclasses import dataclass, field
 from folio.pipeline.extract import extract
 from folio.pipeline.inspect import Limits, inspect_pdf
 from folio.pipeline.merge import merge
-from folio.pipeline.model import ChunkPlan, ChunkResult, DocumentInfo, OutputSentence, ProcessSettings
+from folio.pipeline.model import (
+    ChunkPlan,
+    ChunkResult,
+    DocumentInfo,
+    OutputSentence,
+    ProcessSettings,
+)
 from folio.pipeline.pdf import Source
 from folio.pipeline.plan import DEFAULT_CHUNK_PAGES, DEFAULT_OVERLAP, own, plan_chunks
 from folio.pipeline.processors import get_processor
 from folio.pipeline.segment import segment
 
-ProgressCallback = Callable[[ChunkResult], None]
+# Called after each chunk with its result and the number of chunks in the plan.
+ProgressCallback = Callable[[ChunkResult, int], None]
 
 
 @dataclass(slots=True)
@@ -85,7 +92,7 @@ def run_document(
         for chunk in chunks:
             results.append(run_chunk(path, chunk, info, settings, password))
             if on_chunk:
-                on_chunk(results[-1])
+                on_chunk(results[-1], len(chunks))
     else:
         with _pool(workers) as pool:
             results = _fan_out(pool, path, chunks, info, settings, password, on_chunk)
@@ -114,5 +121,5 @@ def _fan_out(
     for future in as_completed(futures):
         results.append(future.result())
         if on_chunk:
-            on_chunk(results[-1])
+            on_chunk(results[-1], len(chunks))
     return results

@@ -26,7 +26,7 @@ ABBREVIATIONS = frozenset(
 # 'J.-C.', 'S.-E.', 'U.S.A.': letters joined by stops, the last stop not a sentence end.
 _DOTTED = re.compile(r"(?:[A-Z]\.-?)+[A-Z]$")
 _WORD_BEFORE = re.compile(r"([\w°.\-]+)\.$")
-_OPENERS = "«“\"(—-–[¿¡"
+_OPENERS = '«“"(—-–[¿¡'
 
 
 def split_paragraph(text: str) -> Iterator[tuple[int, int]]:
@@ -54,7 +54,7 @@ def _is_boundary(text: str, punct_start: int, end: int, following: str) -> bool:
         return False  # '? demanda-t-il', '… et puis', '» répliqua Frédéric'
     if not (following.isupper() or following.isdigit() or following in _OPENERS):
         return False
-    punct = text[punct_start:end].rstrip("»”\")]’ \u00a0")
+    punct = text[punct_start:end].rstrip('»”")]’ \u00a0')
     if punct == ".":
         return not _is_abbreviation(text, punct_start + 1)
     return True
@@ -66,7 +66,7 @@ def _is_abbreviation(text: str, stop_end: int) -> bool:
     match = _WORD_BEFORE.search(window)
     if match is None:
         return False
-    word = match.group(1).lstrip("(«\"-—")
+    word = match.group(1).lstrip('(«"-—')
     if word in ABBREVIATIONS or _DOTTED.search(word):
         return True
     return len(word) == 1 and word.isupper()  # an initial: 'James W. Weldon'

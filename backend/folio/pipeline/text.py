@@ -50,17 +50,31 @@ def count_words(text: str) -> int:
 
 # Second elements that keep their hyphen when a line break falls on it: inverted pronouns
 # (-t-il, dit-elle), demonstratives (-ci, -là) and the common compounds of French prose.
-_KEEP_AFTER = frozenset(
-    """t il ils elle elles on je j tu nous vous moi m toi lui leur leurs eux le la les y en ce ci
-    là même mêmes être dessus dessous dedans dehors delà deçà bas haut huit neuf sept six dix
-    vingt trente quarante cinquante soixante cent unes uns""".split()
-)
+# Some pronouns are also word endings ('cou-leur', 'bur-nous'), so they need a longer first
+# part: an inverted verb ('donnez-leur') is longer than a first syllable.
+_KEEP_AFTER = {
+    **dict.fromkeys(
+        """t il ils elle elles on je j tu moi m toi le la les y en ce ci là même mêmes être
+        dessus dessous dedans dehors delà deçà devant huit neuf sept six dix vingt
+        trente quarante cinquante soixante cent unes uns tête bas haut""".split(),
+        1,
+    ),
+    "lui": 3,
+    "nous": 4,
+    "vous": 4,
+    "leur": 4,
+}
+# First elements of compounds that are never a mere first syllable of a longer word.
 _KEEP_BEFORE = frozenset(
-    """peut est sont avait était au aux arrière avant après contre demi mi semi sous sur vice ex
-    non quasi porte garde chef belle beau petit petite petits petites grand grande grands grandes
-    c qu rendez tête tout dix vingt trente quarante cinquante soixante""".split()
+    """peut arrière avant après demi semi vice non quasi garde chef chefs petit petite
+    petits petites grand grande grands grandes rendez tout dix vingt trente quarante
+    cinquante soixante néo faux basse haute casse nord sud""".split()
 )
 _LETTERS = re.compile(r"[^\W\d_]+")
+_LINKS = frozenset({"à", "et", "de", "en"})
+_LEFT_LINKS = frozenset({"à", "et"})  # 'au-de-|vant' is a break, 'tête-à-|tête' is not
+_VOWELS = frozenset("aeiouyéèêàâîôûh")
+_ELISION = re.compile(r"^[dlmnstcj][’']", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,38 +87,49 @@ class HyphenJoin:
 
 
 def keeps_hyphen(left: str, right: str) -> bool:
-    """Whether a plain '-' at a line end belongs to the word ('peut-|être', 'dit-|il').
+    """Whether a hyphen at a line end belongs to the word ('peut-|être', 'dit-|il').
 
-    Used when the producer did not mark its own break hyphens: a capitalised second part
-    (Saint-|Louis) or a known compound element keeps the hyphen; anything else was a break.
+    Kept: a capitalised second part (Saint-|Louis), a linking word inside a longer compound
+    (c'est-à-|dire, gorge-|de-pigeon), an elided second part (hors-|d'œuvre), and the known
+    compound elements above. Anything else was a break inserted by the typesetter, even
+    inside a compound ('Saint-Ber-|nard', 'ren-|dez-vous').
     """
     first_right = _LETTERS.match(right)
     if first_right is None:
         return True
-    if first_right.group(0)[0].isupper():
-        return True
+    head = first_right.group(0)
     tail = re.split(r"[’'\-]", left.casefold())[-1]
-    return first_right.group(0).casefold() in _KEEP_AFTER or tail in _KEEP_BEFORE
+    if head[0].isupper() or (_ELISION.match(right) and tail != "aujour"):
+        return True
+    if (tail in _LEFT_LINKS and "-" in left) or (head.casefold() in _LINKS and "-" in right):
+        return True
+    if tail == "ex" and head[0] in _VOWELS:
+        return True  # ex-employé; 'ex-|pliquer' is a break
+    minimum = _KEEP_AFTER.get(head.casefold())
+    return (minimum is not None and len(tail) >= minimum) or tail in _KEEP_BEFORE
 
 
 def join_lines(previous: str, line: str, joins: list[HyphenJoin] | None = None) -> str:
-    """The separator to put between two lines of one paragraph, trimming `previous` if needed.
+    """`previous` ready for `line` to be appended: a space, or a line-end hyphen resolved.
 
-    Returns `previous` (possibly without its break hyphen) followed by the separator; the
-    caller appends `line`. Break hyphens marked by the producer are always removed.
+    A hyphen at a line end is either a break inserted by the typesetter (removed) or part
+    of the word (kept, 'peut-|être'). pdfium flags both kinds with the same marker, so the
+    marker says only *that* a hyphen ends the line; `keeps_hyphen` decides which kind.
     """
-    if previous.endswith(tuple(SOFT_HYPHENS)):
-        stripped = previous.rstrip(SOFT_HYPHENS)
-        if joins is not None:
-            joins.append(HyphenJoin(_last_word(stripped), _first_word(line), kept=False))
-        return stripped
-    if previous.endswith("-") and not previous.endswith("--") and _ends_with_letter(previous[:-1]):
-        left, right = _last_word(previous[:-1]), _first_word(line)
-        kept = keeps_hyphen(left, right)
-        if joins is not None:
-            joins.append(HyphenJoin(left, right, kept=kept))
-        return previous if kept else previous[:-1]
-    return previous + " "
+    stripped = previous.rstrip(SOFT_HYPHENS)
+    marked = len(stripped) < len(previous)
+    if not marked and not (previous.endswith("-") and not previous.endswith("--")):
+        return previous + " "
+    if not marked:
+        stripped = previous[:-1]
+    stripped = stripped.rstrip()
+    if not _ends_with_letter(stripped):
+        return stripped + ("-" if not marked else "") + " "
+    left, right = _last_word(stripped), _first_word(line)
+    kept = keeps_hyphen(left, right)
+    if joins is not None:
+        joins.append(HyphenJoin(left, right, kept=kept))
+    return stripped + "-" if kept else stripped
 
 
 def _ends_with_letter(text: str) -> bool:

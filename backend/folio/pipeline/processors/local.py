@@ -12,6 +12,7 @@ complete sentence: capitalised, ended with a full stop, its « » balanced.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -19,11 +20,26 @@ from dataclasses import dataclass
 from folio.pipeline.model import OutputSentence, ProcessSettings, Sentence
 from folio.pipeline.text import is_word
 
-_CONJUNCTIONS = frozenset("et mais ou donc or ni car puis alors ensuite cependant pourtant".split())
+_CONJUNCTIONS = frozenset(
+    [
+        "et",
+        "mais",
+        "ou",
+        "donc",
+        "or",
+        "ni",
+        "car",
+        "puis",
+        "alors",
+        "ensuite",
+        "cependant",
+        "pourtant",
+    ]
+)
 _RELATIVES = frozenset(
     """qui que qu dont où lequel laquelle lesquels lesquelles auquel auxquels duquel quand
-    lorsque lorsqu puisque parce tandis comme si pendant avant après afin pour sans quoique
-    bien tant depuis dès jusqu""".split()
+    lorsque lorsqu puisque parce tandis comme si pendant avant après afin pour sans
+    quoique bien tant depuis dès jusqu""".split()
 )
 # Words that open a phrase: cutting before them splits between phrases, not inside one.
 _PREPOSITIONS = frozenset(
@@ -32,11 +48,17 @@ _PREPOSITIONS = frozenset(
 )
 # Words that cannot end a sentence: determiners, prepositions, pronouns and conjunctions
 # that need what follows ('… s’absorbait dans.' is never an acceptable piece).
-_DANGLING = _PREPOSITIONS | _CONJUNCTIONS | _RELATIVES | frozenset(
-    """le la les l un une ce cette ces cet son sa ses mon ma mes ton ta tes leur leurs notre
-    nos votre vos il ils elle elles je j tu nous vous on se s ne n me m te t y lui très plus
-    moins aussi fort tout toute tous toutes quelque quelques chaque aucun aucune nul nulle
-    lors est sont était étaient a ont avait avaient fut furent""".split()
+_DANGLING = (
+    _PREPOSITIONS
+    | _CONJUNCTIONS
+    | _RELATIVES
+    | frozenset(
+        """le la les l un une ce cette ces cet son sa ses mon ma mes ton ta tes leur leurs
+        notre nos votre vos il ils elle elles je j tu nous vous on se s ne n me m te t y
+        lui très plus moins aussi fort tout toute tous toutes quelque quelques chaque
+        aucun aucune nul nulle lors est sont était étaient a ont avait avaient fut
+        furent""".split()
+    )
 )
 _DASHES = frozenset({"—", "--", "–", "-"})
 _OPENERS = frozenset({"«", "(", "[", "“"})
@@ -76,7 +98,7 @@ class LocalNormalizer:
         cuts = best_cuts(tokens, settings.limit, settings.min_words)
         bounds = [0, *cuts, len(tokens)]
         pieces: list[OutputSentence] = []
-        for part, (first, last) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        for part, (first, last) in enumerate(itertools.pairwise(bounds)):
             text = _finish(sentence.text, tokens[first:last], first > 0, last < len(tokens))
             hard = first > 0 and _cut_cost(tokens, first) >= HARD_CUT
             words = sum(token.words for token in tokens[first:last])

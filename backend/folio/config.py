@@ -1,0 +1,133 @@
+"""Settings read once from the environment (variables prefixed `FOLIO_`)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = REPO_ROOT / "var"
+# The corpus of real novels is shared by the checkouts that sit next to this one.
+DEFAULT_CORPUS_DIR = (REPO_ROOT / ".." / "shared" / "corpus").resolve()
+
+Environment = Literal["development", "production", "test"]
+ENVIRONMENTS: tuple[Environment, ...] = ("development", "production", "test")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _raw(environ: Mapping[str, str], name: str) -> str | None:
+    """Return the stripped value of `name`, or None when it is unset or blank."""
+    # Blank counts as unset: compose files often write `FOLIO_X=` to mean "use the default".
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def env_str(environ: Mapping[str, str], name: str, default: str) -> str:
+    """Read a string variable, falling back to `default`."""
+    value = _raw(environ, name)
+    return default if value is None else value
+
+
+def env_int(environ: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    """Read an integer variable of at least `minimum`; raise ValueError naming it otherwise."""
+    value = _raw(environ, name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def env_bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    """Read a boolean variable (1/0, true/false, yes/no, on/off); raise ValueError otherwise."""
+    value = _raw(environ, name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ValueError(f"{name} must be a boolean (1/0, true/false, yes/no, on/off), got {value!r}")
+
+
+def env_path(environ: Mapping[str, str], name: str, default: Path) -> Path:
+    """Read a path variable as an absolute path (`~` expanded, relative to the working dir)."""
+    value = _raw(environ, name)
+    return (default if value is None else Path(value).expanduser()).resolve()
+
+
+def env_choice(
+    environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]
+) -> str:
+    """Read a variable that must be one of `choices` (any case); raise ValueError otherwise."""
+    value = env_str(environ, name, default).lower()
+    allowed = {choice.lower(): choice for choice in choices}
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return allowed[value]
+
+
+@functools.cache
+def _process_secret_key() -> str:
+    """Return a random secret key, the same for every call within this process."""
+    return secrets.token_urlsafe(32)
+
+
+def _secret_key(environ: Mapping[str, str], env: Environment) -> str:
+    """Read FOLIO_SECRET_KEY; required in production, random per process elsewhere."""
+    value = _raw(environ, "FOLIO_SECRET_KEY")
+    if value is not None:
+        return value
+    if env == "production":
+        raise ValueError("FOLIO_SECRET_KEY is required when FOLIO_ENV=production")
+    # Sessions signed with it do not survive a restart, which is fine outside production.
+    return _process_secret_key()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting of the application, read once from the environment by `from_env`."""
+
+    env: Environment
+    # Kept out of the repr so that logging the settings never prints the key.
+    secret_key: str = field(repr=False)
+    data_dir: Path
+    max_upload_mb: int
+    max_pages: int
+    log_level: str
+    corpus_dir: Path
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build the settings from `environ` (default: `os.environ`), validating every value."""
+        environ = os.environ if environ is None else environ
+        env = cast(Environment, env_choice(environ, "FOLIO_ENV", "development", ENVIRONMENTS))
+        return cls(
+            env=env,
+            secret_key=_secret_key(environ, env),
+            data_dir=env_path(environ, "FOLIO_DATA_DIR", DEFAULT_DATA_DIR),
+            max_upload_mb=env_int(environ, "FOLIO_MAX_UPLOAD_MB", 100),
+            max_pages=env_int(environ, "FOLIO_MAX_PAGES", 2000),
+            log_level=env_choice(environ, "FOLIO_LOG_LEVEL", "INFO", LOG_LEVELS),
+            corpus_dir=env_path(environ, "FOLIO_CORPUS_DIR", DEFAULT_CORPUS_DIR),
+        )
+
+    def flask_config(self) -> dict[str, Any]:
+        """Return the Flask config mapping, with these settings under `FOLIO_SETTINGS`."""
+        return {
+            "SECRET_KEY": self.secret_key,
+            "MAX_CONTENT_LENGTH": self.max_upload_mb * 1024 * 1024,
+            "TESTING": self.env == "test",
+            "FOLIO_SETTINGS": self,
+        }

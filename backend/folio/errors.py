@@ -1,0 +1,93 @@
+"""The one JSON error format: `{"error": {"code": ..., "message": ..., "details"?: {...}}}`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from folio.pipeline.errors import PipelineError
+
+# Codes clients are likely to branch on; any other HTTP error gets its class name in snake_case.
+HTTP_ERROR_CODES: dict[int, str] = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "file_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+INTERNAL_ERROR_MESSAGE = "An unexpected error occurred. Please try again later."
+
+
+class ApiError(Exception):
+    """An expected failure answered to the client as is, with a stable `code`."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int = 400,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.details = dict(details) if details is not None else None
+
+
+def error_response(
+    code: str, message: str, status: int, details: Mapping[str, Any] | None = None
+) -> tuple[Response, int]:
+    """Build the JSON error answer and its HTTP status."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = dict(details)
+    return jsonify(error=error), status
+
+
+def _snake_case(name: str) -> str:
+    """Turn a class name such as `HTTPVersionNotSupported` into `http_version_not_supported`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def _handle_api_error(error: ApiError) -> tuple[Response, int]:
+    """Answer an ApiError with its own code, message, status and details."""
+    return error_response(error.code, error.message, error.status, error.details)
+
+
+def _handle_pipeline_error(error: PipelineError) -> tuple[Response, int]:
+    """Answer a PipelineError with the code and status its class declares."""
+    return error_response(error.code, error.message, error.http_status)
+
+
+def _handle_http_exception(error: HTTPException) -> tuple[Response, int]:
+    """Answer a werkzeug HTTP error in the JSON format, keeping headers such as Allow."""
+    status = error.code or 500
+    code = HTTP_ERROR_CODES.get(status) or _snake_case(type(error).__name__)
+    response, status = error_response(code, error.description or error.name, status)
+    # Headers such as Allow (405), Retry-After (429) or WWW-Authenticate (401) are part of
+    # the answer; the HTML Content-Type is not.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers.add(name, value)
+    return response, status
+
+
+def _handle_unexpected(error: Exception) -> tuple[Response, int]:
+    """Log an unexpected exception with its traceback and answer a generic 500."""
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    # The exception text may hold paths, SQL or secrets: it goes to the log, never the client.
+    return error_response("internal_error", INTERNAL_ERROR_MESSAGE, 500)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error raised while handling a request in the JSON error format."""
+    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(PipelineError, _handle_pipeline_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_unexpected)
