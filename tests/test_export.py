@@ -39,7 +39,7 @@ SENTENCES = [
         words=9,
         split=True,
     ),
-    OutputSentence("Le cœur\tet l’œil,\nà la ligne.", "00012:000007", 12, words=7, hard_cut=True),
+    OutputSentence("Le cœur\tet l’œil,\nà la ligne.", "00012:000007", 12, words=7, cut="hard"),
     OutputSentence('"Entrez", dit-elle.', "00013:000000", 13, words=3, processor="llm"),
     OutputSentence("=SUM(A1) n’est pas une formule.", "00014:000100", 14, words=5),
     OutputSentence("# Chapitre premier", "00015:000000", 15, words=3, heading=True),
@@ -88,7 +88,7 @@ def test_jsonl_round_trips() -> None:
         "heading",
         "processor",
         "split",
-        "hard_cut",
+        "cut",
     ]
 
 

@@ -75,7 +75,7 @@ def _record(index: int, sentence: OutputSentence) -> dict[str, Any]:
         "heading": sentence.heading,
         "processor": sentence.processor,
         "split": sentence.split,
-        "hard_cut": sentence.hard_cut,
+        "cut": sentence.cut,
     }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from folio.pipeline.errors import InvalidSettings
 
+CUT_CLAUSE, CUT_PHRASE, CUT_HARD = "clause", "phrase", "hard"
 MIN_LIMIT = 3
 MAX_LIMIT = 60
 
@@ -79,7 +80,9 @@ class Sentence:
 class OutputSentence:
     """A processed sentence; `part` orders the pieces one source sentence was split into.
 
-    `hard_cut` marks a piece that starts where no clause boundary was found.
+    `cut` says where a piece after the first was cut from the one before: at a clause
+    boundary ("clause"), between two phrases ("phrase"), or where no boundary was found
+    ("hard"); it is empty for the first piece and for sentences left whole.
     """
 
     text: str
@@ -90,7 +93,12 @@ class OutputSentence:
     heading: bool = False
     processor: str = "local"
     split: bool = False
-    hard_cut: bool = False
+    cut: str = ""
+
+    @property
+    def hard_cut(self) -> bool:
+        """Whether this piece starts at a cut with no clause or phrase boundary."""
+        return self.cut == CUT_HARD
 
     @property
     def order_key(self) -> tuple[str, int]:

@@ -14,9 +14,7 @@ from folio.pipeline import errors
 
 Source = str | os.PathLike[str]
 
-# pdfium's FPDF_GetLastError codes (fpdfview.h).
-_ERR_FILE = 2
-_ERR_FORMAT = 3
+# pdfium's FPDF_GetLastError codes (fpdfview.h); anything else is a format or file error.
 _ERR_PASSWORD = 4
 _ERR_SECURITY = 5
 
@@ -56,17 +54,17 @@ def _classify(path: Source, password: str | None, code: int | None) -> errors.In
         if password:
             return errors.WrongPassword("The password does not open this PDF.")
         return errors.PasswordRequired(
-            "This PDF is protected by a password; send it with the file."
+            "This PDF is protected by a password; give the password to open it."
         )
     if code == _ERR_SECURITY:
         return errors.DamagedPdf("This PDF uses an encryption scheme that cannot be read.")
-    if code in (_ERR_FORMAT, _ERR_FILE) and _has_zero_pages(path):
+    if _has_zero_pages(path):
         return errors.NoPages("The PDF has no pages.")
     return errors.DamagedPdf("The PDF is damaged or truncated and cannot be read.")
 
 
 def _has_zero_pages(path: Source) -> bool:
-    """pdfium refuses a page tree with no pages as a format error; pypdf tells the two apart."""
+    """pdfium refuses an empty page tree like a damaged file; pypdf tells the two apart."""
     import pypdf  # only on this rare path: pdfium already refused the file
 
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)

@@ -17,7 +17,14 @@ import math
 import re
 from dataclasses import dataclass
 
-from folio.pipeline.model import OutputSentence, ProcessSettings, Sentence
+from folio.pipeline.model import (
+    CUT_CLAUSE,
+    CUT_HARD,
+    CUT_PHRASE,
+    OutputSentence,
+    ProcessSettings,
+    Sentence,
+)
 from folio.pipeline.text import is_word
 
 _CONJUNCTIONS = frozenset(
@@ -46,6 +53,14 @@ _PREPOSITIONS = frozenset(
     """de d du des à au aux dans par pour sur sous avec vers chez entre contre sans près
     depuis pendant devant derrière malgré selon parmi envers hors en""".split()
 )
+# Words that open a noun phrase.
+_DETERMINERS = frozenset(
+    """le la les l un une des du ce cet cette ces son sa ses mon ma mes ton ta tes leur
+    leurs notre nos votre vos quelque quelques chaque plusieurs aucun aucune tout toute tous
+    toutes""".split()
+)
+# Second halves of a negation ('ne … pas'): a piece never starts with them.
+_NEGATION = frozenset("pas point guère".split())
 # Words that cannot end a sentence: determiners, prepositions, pronouns and conjunctions
 # that need what follows ('… s’absorbait dans.' is never an acceptable piece).
 _DANGLING = (
@@ -63,6 +78,7 @@ _DANGLING = (
 _DASHES = frozenset({"—", "--", "–", "-"})
 _OPENERS = frozenset({"«", "(", "[", "“"})
 _ENDINGS = (".", "!", "?", "…", "»", "”", ")")
+PHRASE_CUT = 8.0
 HARD_CUT = 50.0
 _LEADING_WORD = re.compile(r"[^\W\d_]+")
 
@@ -94,20 +110,20 @@ class LocalNormalizer:
         tokens = _tokens(sentence.text)
         total = sum(token.words for token in tokens)
         if total <= settings.limit:
-            return [_output(sentence, sentence.text, 0, total, split=False, hard=False)]
+            return [_output(sentence, sentence.text, 0, total, split=False, cut="")]
         cuts = best_cuts(tokens, settings.limit, settings.min_words)
         bounds = [0, *cuts, len(tokens)]
         pieces: list[OutputSentence] = []
         for part, (first, last) in enumerate(itertools.pairwise(bounds)):
             text = _finish(sentence.text, tokens[first:last], first > 0, last < len(tokens))
-            hard = first > 0 and _cut_cost(tokens, first) >= HARD_CUT
+            cut = _cut_kind(_cut_cost(tokens, first)) if first > 0 else ""
             words = sum(token.words for token in tokens[first:last])
-            pieces.append(_output(sentence, text, part, words, split=True, hard=hard))
+            pieces.append(_output(sentence, text, part, words, split=True, cut=cut))
         return pieces
 
 
 def _output(
-    sentence: Sentence, text: str, part: int, words: int, *, split: bool, hard: bool
+    sentence: Sentence, text: str, part: int, words: int, *, split: bool, cut: str
 ) -> OutputSentence:
     return OutputSentence(
         text=text,
@@ -118,7 +134,7 @@ def _output(
         heading=sentence.heading,
         processor=LocalNormalizer.name,
         split=split,
-        hard_cut=hard,
+        cut=cut,
     )
 
 
@@ -176,6 +192,12 @@ def _even_cuts(prefix: list[int], limit: int) -> list[int]:
     return sorted(set(cuts))
 
 
+def _cut_kind(cost: float) -> str:
+    if cost < PHRASE_CUT:
+        return CUT_CLAUSE
+    return CUT_PHRASE if cost < HARD_CUT else CUT_HARD
+
+
 def _cut_cost(tokens: list[_Token], index: int) -> float:
     """Price of ending a piece before token `index`; infinite where punctuation forbids it."""
     before, after = tokens[index - 1].text, tokens[index].text
@@ -183,9 +205,10 @@ def _cut_cost(tokens: list[_Token], index: int) -> float:
         return math.inf  # a piece never starts with '»', ';' or '!'
     if before in _OPENERS:
         return math.inf
-    if before[-1].isalnum() and _last_word(before) in _DANGLING:
+    following = _first_word(after)
+    if (before[-1].isalnum() and _last_word(before) in _DANGLING) or following in _NEGATION:
         return 2 * HARD_CUT  # worse than any cut between two content words
-    return _boundary_cost(before, after, _first_word(after))
+    return _boundary_cost(before, after, following)
 
 
 def _boundary_cost(before: str, after: str, following: str) -> float:
@@ -202,7 +225,9 @@ def _boundary_cost(before: str, after: str, following: str) -> float:
     if following in _RELATIVES:
         return 6.0
     if following in _PREPOSITIONS:
-        return 8.0
+        return PHRASE_CUT
+    if following in _DETERMINERS:
+        return PHRASE_CUT + 1
     return HARD_CUT
 
 

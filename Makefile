@@ -1,0 +1,40 @@
+# The two set-up commands of the README: `make run` and `make test`. Everything they need is
+# installed here, into .venv/ at the repository root, from the package registries.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint typecheck bench install clean
+
+$(STAMP): backend/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e 'backend[dev,bench]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@echo "Folio API: http://$(HOST):$(PORT)/  (health check: http://$(HOST):$(PORT)/health)"
+	@echo "Command line: $(BIN)/folio process BOOK.pdf --out sentences.csv"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - folio.wsgi:app
+
+lint: $(STAMP)
+	$(BIN)/ruff check backend tests bench
+	$(BIN)/ruff format --check backend tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_pipeline.py --markdown
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
