@@ -115,48 +115,51 @@ def is_page_number(text: str) -> bool:
 def edge_lines(lines: list[Line]) -> list[Line]:
     """The top and bottom lines of a page when they stand apart from the body.
 
-    A running header or footer is set off by a gap larger than the normal line pitch; a first
-    line of body text is not, so it is never taken for furniture even if it repeats.
+    A running header or footer is set off by a gap of about a line or more; lines of body
+    text are not, so a first line of text is never learnt as furniture even if it repeats.
     """
-    if not lines:
-        return []
+    if len(lines) < 3:
+        return []  # a header or footer needs a body to stand apart from
     ordered = sorted(lines, key=lambda line: -line.top)
-    if len(ordered) == 1:
-        return ordered
-    pitch = _line_pitch(ordered)
+    gaps = [upper.bottom - lower.top for upper, lower in itertools.pairwise(ordered)]
+    height = statistics.median(line.height for line in ordered)
+    if len(gaps) > 2:
+        # The first and last gaps are the ones in question; the body's spacing is the others'.
+        threshold = max(2 * statistics.median(gaps[1:-1]), 0.8 * height)
+    else:
+        threshold = 1.5 * height  # a one-line page: only a wide gap sets a line apart
     edges: list[Line] = []
-    if ordered[0].bottom - ordered[1].top > 0.6 * pitch:
+    if gaps[0] > threshold:
         edges.append(ordered[0])
-    if ordered[-2].bottom - ordered[-1].top > 0.6 * pitch:
+    if gaps[-1] > threshold:
         edges.append(ordered[-1])
     return edges
 
 
-def _line_pitch(ordered: list[Line]) -> float:
-    gaps = [a.bottom - b.top for a, b in itertools.pairwise(ordered)]
-    positive = [gap for gap in gaps if gap > 0]
-    heights = [line.height for line in ordered]
-    if not positive:
-        return statistics.median(heights)
-    return max(statistics.median(positive), 0.25 * statistics.median(heights))
-
-
 def find_furniture(pages: Iterable[list[Line]], sampled: int) -> Furniture:
-    """Texts that stand apart at a page edge on at least three pages and a sixth of the sample."""
+    """Texts that stand apart at a page edge on two pages or more, and a sixth of the sample.
+
+    Alternating heads (title on odd pages, author on even ones) each reach half the pages.
+    """
     counts: dict[str, int] = {}
     for lines in pages:
         for key in {furniture_key(line.text) for line in edge_lines(lines)}:
             counts[key] = counts.get(key, 0) + 1
-    threshold = max(3, sampled // 6)
+    threshold = max(2, sampled // 6)
     return Furniture(frozenset(key for key, count in counts.items() if count >= threshold))
 
 
 def strip_furniture(lines: list[Line], furniture: Furniture) -> list[Line]:
-    """Remove running headers, footers and page numbers from a page's lines."""
-    edges = {id(line) for line in edge_lines(lines)}
-    return [
-        line
-        for line in lines
-        if id(line) not in edges
-        or not (is_page_number(line.text) or furniture_key(line.text) in furniture.texts)
-    ]
+    """Remove running headers, footers and page numbers from the top and bottom of a page."""
+    ordered = sorted(lines, key=lambda line: -line.top)
+    removed: set[int] = set()
+    for edge in (ordered, ordered[::-1]):
+        for line in edge[:2]:  # a header may sit above a page number, or the reverse
+            if not _is_furniture(line, furniture):
+                break
+            removed.add(id(line))
+    return [line for line in lines if id(line) not in removed]
+
+
+def _is_furniture(line: Line, furniture: Furniture) -> bool:
+    return is_page_number(line.text) or furniture_key(line.text) in furniture.texts

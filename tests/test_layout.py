@@ -1,0 +1,117 @@
+"""Page layout on small generated PDFs: furniture, paragraphs, headings, page offsets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from folio.pipeline.extract import Extracted, extract
+from folio.pipeline.inspect import inspect_pdf
+from folio.pipeline.model import ProcessSettings
+from folio.pipeline.runner import run_document
+from pdfmaker import PageSpec, TextLine, book_pages, make_pdf
+
+LINE = "Le navire partit enfin, et les deux berges filèrent comme deux rubans."
+
+
+def five_pages(tmp_path: Path) -> Path:
+    pages = [
+        [[LINE, f"Page {n} : la fin du paragraphe."], [f"Un autre paragraphe {n}."]]
+        for n in range(1, 6)
+    ]
+    return make_pdf(tmp_path / "book.pdf", book_pages(pages))
+
+
+def test_running_header_and_page_numbers_are_removed(tmp_path: Path) -> None:
+    pdf = five_pages(tmp_path)
+    info = inspect_pdf(pdf)
+    assert "le titre" in info.furniture.texts
+    text = extract(pdf, 1, 5, info.furniture).text
+    assert "Le Titre" not in text
+    assert not any(line.strip().isdigit() for line in text.splitlines())
+    assert text.count("Le navire partit") == 5
+
+
+def test_a_repeated_first_line_of_body_text_is_not_furniture(tmp_path: Path) -> None:
+    pages = [[["« Oui. »", LINE]] for _ in range(6)]
+    pdf = make_pdf(tmp_path / "b.pdf", book_pages(pages, header=None, numbers=False))
+    info = inspect_pdf(pdf)
+    assert extract(pdf, 1, 6, info.furniture).text.count("« Oui. »") == 6
+
+
+def test_paragraphs_follow_indentation_and_run_across_pages(tmp_path: Path) -> None:
+    pages = [
+        [["Premier paragraphe qui commence ici et qui se poursuit sur la", "page suivante sans"]],
+        [["+retrait, puisque la ligne n’est pas indentée."], ["Deuxième paragraphe."]],
+    ]
+    pdf = make_pdf(tmp_path / "p.pdf", book_pages(pages))
+    info = inspect_pdf(pdf)
+    extracted = extract(pdf, 1, 2, info.furniture)
+    assert extracted.text.split("\n") == [
+        "Premier paragraphe qui commence ici et qui se poursuit sur la page suivante sans "
+        "retrait, puisque la ligne n’est pas indentée.",
+        "Deuxième paragraphe.",
+    ]
+    assert extracted.locate(extracted.text.index("retrait")) == (2, 0)
+
+
+def test_break_hyphen_across_a_page_is_joined(tmp_path: Path) -> None:
+    pages = [[["Il regardait les cor-"]], [["+beilles de linge. Puis il partit."]]]
+    pdf = make_pdf(tmp_path / "h.pdf", book_pages(pages))
+    result = run_document(pdf, ProcessSettings())
+    assert [s.text for s in result.sentences] == [
+        "Il regardait les corbeilles de linge.",
+        "Puis il partit.",
+    ]
+    assert [s.page for s in result.sentences] == [1, 2]
+
+
+def test_headings_are_found_and_left_out_unless_asked(tmp_path: Path) -> None:
+    page = PageSpec(
+        [
+            TextLine("PREMIÈRE PARTIE", 150, 450, 14),
+            TextLine("I", 207, 400, 12),
+            TextLine("Le 15 septembre 1840, vers six heures du matin, la", 59, 360),
+            TextLine("Ville-de-Montereau fumait devant le quai.", 45, 346),
+        ]
+    )
+    pdf = make_pdf(tmp_path / "t.pdf", [page])
+    plain = run_document(pdf, ProcessSettings(limit=20))
+    assert [s.text for s in plain.sentences] == [
+        "Le 15 septembre 1840, vers six heures du matin, la Ville-de-Montereau fumait devant "
+        "le quai."
+    ]
+    with_headings = run_document(pdf, ProcessSettings(limit=20, include_headings=True))
+    assert [(s.text, s.heading) for s in with_headings.sentences[:2]] == [
+        ("PREMIÈRE PARTIE", True),
+        ("I", True),
+    ]
+
+
+def test_pages_without_text_layer_are_reported(tmp_path: Path) -> None:
+    pages = book_pages([[[LINE]], [], [[LINE]]])
+    pages[1] = PageSpec([])  # a scanned page: an image, no text
+    pdf = make_pdf(tmp_path / "s.pdf", pages)
+    info = inspect_pdf(pdf)
+    assert info.pages_without_text == (2,)
+    assert "OCR" in info.warnings[0]
+    result = run_document(pdf, ProcessSettings(limit=20))
+    assert [c.pages_without_text for c in result.chunks] == [[2]]
+
+
+@pytest.mark.parametrize(("first", "last"), [(1, 5), (2, 4), (3, 3), (2, 5)])
+def test_a_page_reads_the_same_whoever_reads_it(tmp_path: Path, first: int, last: int) -> None:
+    pdf = five_pages(tmp_path)
+    info = inspect_pdf(pdf)
+    whole = extract(pdf, 1, 5, info.furniture)
+    part = extract(pdf, first, last, info.furniture)
+
+    for page in range(first, last + 1):
+        assert page_text(part, page).rstrip("\n ") == page_text(whole, page).rstrip("\n ")
+
+
+def page_text(extracted: Extracted, page: int) -> str:
+    index = extracted.page_numbers.index(page)
+    starts = [*extracted.page_starts, len(extracted.text)]
+    return extracted.text[starts[index] : starts[index + 1]]

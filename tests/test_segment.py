@@ -1,0 +1,139 @@
+"""French sentence segmentation: the hard cases, taken from the corpus novels."""
+
+from __future__ import annotations
+
+import pytest
+
+from folio.pipeline.extract import Extracted
+from folio.pipeline.segment import segment, split_paragraph
+
+
+def sentences(paragraph: str) -> list[str]:
+    return [paragraph[start:end] for start, end in split_paragraph(paragraph)]
+
+
+CASES = [
+    pytest.param(
+        "Arnoux l’avait appelée « Marie ! » Il cria très haut « Marie ! » Sa voix se perdit.",
+        [
+            "Arnoux l’avait appelée « Marie ! »",
+            "Il cria très haut « Marie ! »",
+            "Sa voix se perdit.",
+        ],
+        id="closing guillemet stays with its sentence",
+    ),
+    pytest.param(
+        "« Si Monsieur voulait descendre ? Mademoiselle pleure. » Il disparut.",
+        ["« Si Monsieur voulait descendre ?", "Mademoiselle pleure. »", "Il disparut."],
+        id="sentences inside a quotation",
+    ),
+    pytest.param(
+        "-- Ah ! j’oubliais ! » répliqua Frédéric, négligemment.",
+        ["-- Ah ! j’oubliais ! » répliqua Frédéric, négligemment."],
+        id="double-hyphen dialogue, lower-case after ! and »",
+    ),
+    pytest.param(
+        "—Patron, ne venez-vous point voir si nous avons avancé la besogne aujourd'hui?",
+        ["—Patron, ne venez-vous point voir si nous avons avancé la besogne aujourd'hui?"],
+        id="em-dash dialogue with no spaces",
+    ),
+    pytest.param(
+        "Quel tas de bourgeois vous êtes ! dit-il. Qu’est-ce que cela vous fait ?",
+        ["Quel tas de bourgeois vous êtes ! dit-il.", "Qu’est-ce que cela vous fait ?"],
+        id="! followed by an incise",
+    ),
+    pytest.param(
+        "Vous voyez quelque chose, Jack ? demanda Dick Sand, qui s'approcha.",
+        ["Vous voyez quelque chose, Jack ? demanda Dick Sand, qui s'approcha."],
+        id="? followed by demanda",
+    ),
+    pytest.param(
+        "Le petit Jack fit un signe ? demanda-t-il. Non.",
+        ["Le petit Jack fit un signe ? demanda-t-il.", "Non."],
+        id="? followed by demanda-t-il",
+    ),
+    pytest.param(
+        "M. Frédéric Moreau, nouvellement reçu bachelier, s’en retournait à Nogent.",
+        ["M. Frédéric Moreau, nouvellement reçu bachelier, s’en retournait à Nogent."],
+        id="M. before a name",
+    ),
+    pytest.param(
+        "Il avait deux amis, MM. Oswell et Murray. Le 1er août de la même année, il partit.",
+        ["Il avait deux amis, MM. Oswell et Murray.", "Le 1er août de la même année, il partit."],
+        id="MM. before names, then a real stop",
+    ),
+    pytest.param(
+        "Un garçon circulait ; M. et Mme Arnoux étaient dans le fond.",
+        ["Un garçon circulait ; M. et Mme Arnoux étaient dans le fond."],
+        id="M. et Mme",
+    ),
+    pytest.param(
+        "Cette monnaie fut frappée en l'an 52 avant J.-C. sous le consulat de Marius.",
+        ["Cette monnaie fut frappée en l'an 52 avant J.-C. sous le consulat de Marius."],
+        id="J.-C. inside a sentence",
+    ),
+    pytest.param(
+        "Il nomma Ceracchi, Taïeh, Osman, etc. En regard de chaque nom, une croix.",
+        ["Il nomma Ceracchi, Taïeh, Osman, etc.", "En regard de chaque nom, une croix."],
+        id="etc. before a capital ends the sentence",
+    ),
+    pytest.param(
+        "Il répétait : « Dussardier !… rue de Cléry. Mon carton ! »",
+        ["Il répétait : « Dussardier !… rue de Cléry.", "Mon carton ! »"],
+        id="ellipsis followed by lower case does not end",
+    ),
+    pytest.param(
+        "Elle m’eût aimé… Pourquoi ris-tu ? L’amour est une chose sérieuse.",
+        ["Elle m’eût aimé…", "Pourquoi ris-tu ?", "L’amour est une chose sérieuse."],
+        id="ellipsis then capital",
+    ),
+    pytest.param(
+        "Il nous aimera bien... Maman, je vais aller le voir.",
+        ["Il nous aimera bien...", "Maman, je vais aller le voir."],
+        id="three dots",
+    ),
+    pytest.param(
+        "Elle est tr.. Elle est très belle.",
+        ["Elle est tr..", "Elle est très belle."],
+        id="two dots, Féval's ellipsis",
+    ),
+    pytest.param(
+        "Il appartenait à James W. Weldon, riche armateur.",
+        ["Il appartenait à James W. Weldon, riche armateur."],
+        id="a middle initial",
+    ),
+    pytest.param(
+        "devait, etc. » -- Et, la somme trouvée, il admira le paysage.",
+        ["devait, etc. »", "-- Et, la somme trouvée, il admira le paysage."],
+        id="a dash after a closing guillemet starts a sentence",
+    ),
+]
+
+
+@pytest.mark.parametrize(("paragraph", "expected"), CASES)
+def test_hard_french_cases(paragraph: str, expected: list[str]) -> None:
+    assert sentences(paragraph) == expected
+
+
+def test_a_guillemet_never_stands_alone() -> None:
+    text = "« Jacques Arnoux, propriétaire de l’Art industriel, boulevard Montmartre. » Il partit."
+    found = sentences(text)
+    assert found[0].endswith("Montmartre. »")
+    assert all(s.strip("« »") for s in found)
+
+
+def test_segment_locates_sentences_by_page_and_offset() -> None:
+    extracted = Extracted(
+        text="I\nLe navire partit. Il pleuvait\nsur la Seine. Fin.",
+        page_starts=[0, 27],
+        page_numbers=[3, 4],
+        headings={0},
+    )
+    found = segment(extracted)
+    assert [(s.page, s.offset, s.text, s.heading) for s in found] == [
+        (3, 0, "I", True),
+        (3, 2, "Le navire partit.", False),
+        (3, 20, "Il pleuvait", False),
+        (4, 5, "sur la Seine.", False),
+        (4, 19, "Fin.", False),
+    ]
