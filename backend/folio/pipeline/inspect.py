@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pypdfium2.raw as pdfium_c
+
 from folio.pipeline import errors
 from folio.pipeline.layout import Line, find_furniture, read_lines
 from folio.pipeline.model import DocumentInfo
@@ -52,13 +54,12 @@ def _describe(document: Any, size: int, limits: Limits) -> DocumentInfo:
     for number in range(1, page_count + 1):
         try:
             page = document[number - 1]
-            textpage = page.get_textpage()
         except Exception:  # pdfium raises a bare PdfiumError for an unreadable page object
             raise errors.DamagedPdf(f"Page {number} of the PDF cannot be read.") from None
-        if textpage.count_chars() == 0:
+        if not has_text_layer(page):
             without_text.append(number)
         elif number in sample:
-            sampled_lines.append(read_lines(textpage))
+            sampled_lines.append(read_lines(page.get_textpage()))
     furniture = find_furniture(sampled_lines, len(sampled_lines))
     return DocumentInfo(
         page_count=page_count,
@@ -70,6 +71,17 @@ def _describe(document: Any, size: int, limits: Limits) -> DocumentInfo:
         pages_without_text=tuple(without_text),
         furniture=furniture,
         warnings=tuple(_warnings(page_count, without_text, restricted)),
+    )
+
+
+def has_text_layer(page: Any) -> bool:
+    """Whether a page holds any text object (a scan holds only images)."""
+    # Cheaper than building pdfium's text page, which inspect needs for a sample only.
+    raw = page.raw
+    return any(
+        pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(raw, index))
+        == pdfium_c.FPDF_PAGEOBJ_TEXT
+        for index in range(pdfium_c.FPDFPage_CountObjects(raw))
     )
 
 

@@ -38,14 +38,17 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text).translate(_TRANSLATE))
 
 
+_ALNUM = re.compile(r"[^\W_]")
+
+
 def is_word(token: str) -> bool:
     """A word is a whitespace-separated token that contains a letter or a digit."""
-    return any(ch.isalnum() for ch in token)
+    return _ALNUM.search(token) is not None
 
 
 def count_words(text: str) -> int:
     """Number of words in `text` (see `is_word`): '—' and '»' are not words, 'peut-être' is one."""
-    return sum(1 for token in text.split() if is_word(token))
+    return sum(1 for token in text.split() if _ALNUM.search(token))
 
 
 # Second elements that keep their hyphen when a line break falls on it: inverted pronouns

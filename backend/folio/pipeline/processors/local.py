@@ -80,6 +80,7 @@ _OPENERS = frozenset({"«", "(", "[", "“"})
 _ENDINGS = (".", "!", "?", "…", "»", "”", ")")
 PHRASE_CUT = 8.0
 HARD_CUT = 50.0
+_TOKEN = re.compile(r"\S+")
 _LEADING_WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -111,12 +112,13 @@ class LocalNormalizer:
         total = sum(token.words for token in tokens)
         if total <= settings.limit:
             return [_output(sentence, sentence.text, 0, total, split=False, cut="")]
-        cuts = best_cuts(tokens, settings.limit, settings.min_words)
+        costs = [0.0, *(_cut_cost(tokens, index) for index in range(1, len(tokens)))]
+        cuts = best_cuts([t.words for t in tokens], costs, settings.limit, settings.min_words)
         bounds = [0, *cuts, len(tokens)]
         pieces: list[OutputSentence] = []
         for part, (first, last) in enumerate(itertools.pairwise(bounds)):
             text = _finish(sentence.text, tokens[first:last], first > 0, last < len(tokens))
-            cut = _cut_kind(_cut_cost(tokens, first)) if first > 0 else ""
+            cut = _cut_kind(costs[first]) if first > 0 else ""
             words = sum(token.words for token in tokens[first:last])
             pieces.append(_output(sentence, text, part, words, split=True, cut=cut))
         return pieces
@@ -141,34 +143,32 @@ def _output(
 def _tokens(text: str) -> list[_Token]:
     return [
         _Token(m.start(), m.end(), m.group(), 1 if is_word(m.group()) else 0)
-        for m in re.finditer(r"\S+", text)
+        for m in _TOKEN.finditer(text)
     ]
 
 
-def best_cuts(tokens: list[_Token], limit: int, min_words: int) -> list[int]:
+def best_cuts(words: list[int], costs: list[float], limit: int, min_words: int) -> list[int]:
     """Token indices to cut before, so that every piece has min_words..limit words.
 
+    `words[i]` is 1 if token i is a word, `costs[i]` the price of a cut before token i.
     Minimises the summed cost of the cuts, with a small pull towards pieces of even size.
     """
-    n = len(tokens)
-    prefix = [0]
-    for token in tokens:
-        prefix.append(prefix[-1] + token.words)
-    pieces = math.ceil(prefix[-1] / limit)
-    target = prefix[-1] / pieces
+    n = len(words)
+    prefix = [0, *itertools.accumulate(words)]
+    target = prefix[-1] / math.ceil(prefix[-1] / limit)
     best: list[float] = [0.0] + [math.inf] * n
     back = [0] * (n + 1)
     for end in range(1, n + 1):
-        cost_end = 0.0 if end == n else _cut_cost(tokens, end)
-        if math.isinf(cost_end):
+        cost_end = 0.0 if end == n else costs[end]
+        if cost_end == math.inf:
             continue
         for start in range(end - 1, -1, -1):
-            words = prefix[end] - prefix[start]
-            if words > limit:
+            count = prefix[end] - prefix[start]
+            if count > limit:
                 break
-            if words < min_words or math.isinf(best[start]):
+            if count < min_words or best[start] == math.inf:
                 continue
-            cost = best[start] + cost_end + 0.05 * abs(words - target)
+            cost = best[start] + cost_end + 0.05 * abs(count - target)
             if cost < best[end]:
                 best[end], back[end] = cost, start
     if math.isinf(best[n]):
