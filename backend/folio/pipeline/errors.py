@@ -61,14 +61,3 @@ class InvalidSettings(PipelineError):
     code = "invalid_settings"
     http_status = 400
 
-
-ALL_INPUT_ERRORS: tuple[type[InputError], ...] = (
-    EmptyFile,
-    NotAPdf,
-    DamagedPdf,
-    PasswordRequired,
-    WrongPassword,
-    NoPages,
-    TooManyPages,
-    FileTooLarge,
-)

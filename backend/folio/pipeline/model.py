@@ -37,14 +37,6 @@ class DocumentInfo:
     furniture: Furniture
     warnings: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form (furniture as a sorted list)."""
-        data = asdict(self)
-        data["furniture"] = sorted(self.furniture.texts)
-        data["pages_without_text"] = list(self.pages_without_text)
-        data["warnings"] = list(self.warnings)
-        return data
-
 
 @dataclass(frozen=True, slots=True)
 class ChunkPlan:
