@@ -21,7 +21,10 @@ install: $(STAMP)
 run: $(STAMP)
 	@echo "Folio API: http://$(HOST):$(PORT)/  (health check: http://$(HOST):$(PORT)/health)"
 	@echo "Command line: $(BIN)/folio process BOOK.pdf --out sentences.csv"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - folio.wsgi:app
+	$(BIN)/flask --app folio.wsgi db upgrade
+	@# --preload: the workers fork from one app, so without FOLIO_SECRET_KEY they still share
+	@# the random per-process key that signs tokens.
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --preload --access-logfile - folio.wsgi:app
 
 lint: $(STAMP)
 	$(BIN)/ruff check backend tests bench

@@ -1,17 +1,20 @@
-"""Shared fixtures: the real-novel corpus beside the repository, and small generated PDFs."""
+"""Shared fixtures: the real-novel corpus beside the repository, and small generated PDFs;
+apps on real databases (SQLite, PostgreSQL) and Redis."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
+import databases
 from folio.config import Settings
 
 
 def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+    return databases.in_ci()
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +33,52 @@ def corpus_dir() -> Path:
 def bad_dir(corpus_dir: Path) -> Path:
     """The corpus's inputs that must be refused cleanly."""
     return corpus_dir / "pdfs" / "bad"
+
+
+# --- databases and services: see tests/databases.py --------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL database of this session, migrated; dropped at the end."""
+    databases.check_postgres()
+    with databases.fresh_postgres_database() as url:
+        databases.migrate(tmp_path_factory.mktemp("pg-migrate"), url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database that each test copies (migrating once is faster)."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.db"
+    databases.migrate(folder, f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_app(tmp_path: Path, sqlite_template: Path) -> Flask:
+    """An app on its own migrated SQLite file (WAL), rate limits off."""
+    return databases.sqlite_app_from(sqlite_template, tmp_path)
+
+
+@pytest.fixture
+def pg_app(tmp_path: Path, postgres_url: str) -> Iterator[Flask]:
+    """An app on the session's PostgreSQL database, emptied after the test."""
+    app = databases.make_db_app(tmp_path / "data", postgres_url)
+    yield app
+    databases.empty_tables(app)
+
+
+@pytest.fixture(params=["sqlite_app", "pg_app"], ids=["sqlite", "postgresql"])
+def db_app(request: pytest.FixtureRequest) -> Flask:
+    """The test runs once on SQLite and once on PostgreSQL."""
+    app: Flask = request.getfixturevalue(request.param)
+    return app
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis server's URL (a database of its own)."""
+    databases.check_redis()
+    return databases.REDIS_URL

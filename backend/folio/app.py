@@ -5,10 +5,15 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from folio.api import register_blueprints
+from folio.auth import register_jwt_handlers
+from folio.commands import register_commands
 from folio.config import Settings
+from folio.db import configure_engine
 from folio.errors import register_error_handlers
+from folio.extensions import api, db, jwt, limiter, migrate
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -16,12 +21,16 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app from `settings` (default: read from the environment)."""
     settings = settings or Settings.from_env()
+    # Before the extensions: the default SQLite database lives in it.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = Flask("folio")
     app.config.from_mapping(settings.flask_config())
     register_logging(app)
+    register_proxy_fix(app)
+    register_extensions(app)
     register_error_handlers(app)
     register_blueprints(app)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    register_commands(app)
     return app
 
 
@@ -32,3 +41,27 @@ def register_logging(app: Flask) -> None:
     # is then still applied to the app's own "folio" logger below.
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     app.logger.setLevel(settings.log_level)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* from FOLIO_TRUSTED_PROXIES proxies, so client IPs are real."""
+    settings: Settings = app.config["FOLIO_SETTINGS"]
+    # Per-IP rate limits would otherwise count every client behind the proxy as one.
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database, migrations, JWT, rate-limit and OpenAPI extensions to `app`."""
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    # Batch mode lets future migrations alter SQLite tables (it rebuilds them).
+    migrate.init_app(app, db, compare_type=True, render_as_batch=True)
+    jwt.init_app(app)
+    register_jwt_handlers(app, jwt)
+    limiter.init_app(app)
+    api.init_app(app)

@@ -7,13 +7,19 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
+
+from flask import current_app
+from limits import parse_many
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT / "var"
 # The corpus of real novels is shared by the checkouts that sit next to this one.
 DEFAULT_CORPUS_DIR = (REPO_ROOT / ".." / "shared" / "corpus").resolve()
+MIGRATIONS_DIR = REPO_ROOT / "migrations"
+JWT_ISSUER = "folio"
 
 Environment = Literal["development", "production", "test"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "production", "test")
@@ -67,6 +73,28 @@ def env_path(environ: Mapping[str, str], name: str, default: Path) -> Path:
     return (default if value is None else Path(value).expanduser()).resolve()
 
 
+def env_rate_limit(environ: Mapping[str, str], name: str, default: str) -> str:
+    """Read a rate limit such as "10 per minute" (Flask-Limiter syntax); raise ValueError if bad."""
+    value = env_str(environ, name, default)
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a rate limit such as '10 per minute', got {value!r}"
+        ) from None
+    return value
+
+
+def database_url(environ: Mapping[str, str], data_dir: Path) -> str:
+    """Read FOLIO_DATABASE_URL (default: SQLite in the data dir); PostgreSQL uses psycopg 3."""
+    url = env_str(environ, "FOLIO_DATABASE_URL", f"sqlite:///{data_dir / 'folio.db'}")
+    # `postgresql://` alone would pick psycopg2, which is not installed.
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
 def env_choice(
     environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]
 ) -> str:
@@ -107,20 +135,47 @@ class Settings:
     max_pages: int
     log_level: str
     corpus_dir: Path
+    # URLs may carry passwords: kept out of the repr as well.
+    database_url: str = field(repr=False)
+    jwt_secret_key: str = field(repr=False)
+    jwt_access_minutes: int
+    jwt_refresh_days: int
+    ratelimit_enabled: bool
+    ratelimit_storage_url: str = field(repr=False)
+    login_rate_limit: str
+    job_rate_limit: str
+    trusted_proxies: int
+    monthly_credits: int
+    signup_credits: int
+    credits_per_page: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build the settings from `environ` (default: `os.environ`), validating every value."""
         environ = os.environ if environ is None else environ
         env = cast(Environment, env_choice(environ, "FOLIO_ENV", "development", ENVIRONMENTS))
+        secret_key = _secret_key(environ, env)
+        data_dir = env_path(environ, "FOLIO_DATA_DIR", DEFAULT_DATA_DIR)
         return cls(
             env=env,
-            secret_key=_secret_key(environ, env),
-            data_dir=env_path(environ, "FOLIO_DATA_DIR", DEFAULT_DATA_DIR),
+            secret_key=secret_key,
+            data_dir=data_dir,
             max_upload_mb=env_int(environ, "FOLIO_MAX_UPLOAD_MB", 100),
             max_pages=env_int(environ, "FOLIO_MAX_PAGES", 2000),
             log_level=env_choice(environ, "FOLIO_LOG_LEVEL", "INFO", LOG_LEVELS),
             corpus_dir=env_path(environ, "FOLIO_CORPUS_DIR", DEFAULT_CORPUS_DIR),
+            database_url=database_url(environ, data_dir),
+            jwt_secret_key=env_str(environ, "FOLIO_JWT_SECRET_KEY", secret_key),
+            jwt_access_minutes=env_int(environ, "FOLIO_JWT_ACCESS_MINUTES", 15),
+            jwt_refresh_days=env_int(environ, "FOLIO_JWT_REFRESH_DAYS", 14),
+            ratelimit_enabled=env_bool(environ, "FOLIO_RATELIMIT_ENABLED", True),
+            ratelimit_storage_url=env_str(environ, "FOLIO_RATELIMIT_STORAGE_URL", "memory://"),
+            login_rate_limit=env_rate_limit(environ, "FOLIO_LOGIN_RATE_LIMIT", "10 per minute"),
+            job_rate_limit=env_rate_limit(environ, "FOLIO_JOB_RATE_LIMIT", "10 per hour"),
+            trusted_proxies=env_int(environ, "FOLIO_TRUSTED_PROXIES", 0, minimum=0),
+            monthly_credits=env_int(environ, "FOLIO_MONTHLY_CREDITS", 500, minimum=0),
+            signup_credits=env_int(environ, "FOLIO_SIGNUP_CREDITS", 100, minimum=0),
+            credits_per_page=env_int(environ, "FOLIO_CREDITS_PER_PAGE", 1),
         )
 
     def flask_config(self) -> dict[str, Any]:
@@ -130,4 +185,33 @@ class Settings:
             "MAX_CONTENT_LENGTH": self.max_upload_mb * 1024 * 1024,
             "TESTING": self.env == "test",
             "FOLIO_SETTINGS": self,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            # A connection that the server closed (restart, idle timeout) is replaced, not used.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "JWT_SECRET_KEY": self.jwt_secret_key,
+            # Pinned on both sides, so a token that names another algorithm (`none`) is refused.
+            "JWT_ALGORITHM": "HS256",
+            "JWT_DECODE_ALGORITHMS": ["HS256"],
+            "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=self.jwt_access_minutes),
+            "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=self.jwt_refresh_days),
+            "JWT_ENCODE_ISSUER": JWT_ISSUER,
+            "JWT_DECODE_ISSUER": JWT_ISSUER,
+            # Never the query string: URLs end up in logs and Referer headers.
+            "JWT_TOKEN_LOCATION": ["headers"],
+            "RATELIMIT_ENABLED": self.ratelimit_enabled,
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage_url,
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "API_TITLE": "Folio API",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/api/v1",
+            "OPENAPI_JSON_PATH": "openapi.json",
+            "OPENAPI_SWAGGER_UI_PATH": "docs",
+            "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
         }
+
+
+def current_settings() -> Settings:
+    """The settings of the Flask app in the current app context."""
+    settings: Settings = current_app.config["FOLIO_SETTINGS"]
+    return settings

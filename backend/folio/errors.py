@@ -10,6 +10,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from folio.pipeline.errors import PipelineError
+from folio.services.errors import ServiceError
 
 # Codes clients are likely to branch on; any other HTTP error gets its class name in snake_case.
 HTTP_ERROR_CODES: dict[int, str] = {
@@ -21,6 +22,7 @@ HTTP_ERROR_CODES: dict[int, str] = {
     429: "rate_limited",
 }
 INTERNAL_ERROR_MESSAGE = "An unexpected error occurred. Please try again later."
+VALIDATION_ERROR_MESSAGE = "The request is not valid; see details for each field."
 
 
 class ApiError(Exception):
@@ -65,11 +67,32 @@ def _handle_pipeline_error(error: PipelineError) -> tuple[Response, int]:
     return error_response(error.code, error.message, error.http_status)
 
 
+def _handle_service_error(error: ServiceError) -> tuple[Response, int]:
+    """Answer a ServiceError with the code and status its class declares, and its details."""
+    return error_response(error.code, error.message, error.http_status, error.details)
+
+
+def _validation_messages(error: HTTPException) -> dict[str, Any] | None:
+    """The field messages that webargs attached to a 422 it raised, merged across locations."""
+    # webargs (under flask-smorest) aborts with data={"messages": {"json": {field: [...]}}}.
+    messages = getattr(error, "data", {}).get("messages")
+    if not isinstance(messages, Mapping):
+        return None
+    fields: dict[str, Any] = {}
+    for per_location in messages.values():
+        fields.update(per_location)
+    return fields
+
+
 def _handle_http_exception(error: HTTPException) -> tuple[Response, int]:
     """Answer a werkzeug HTTP error in the JSON format, keeping headers such as Allow."""
     status = error.code or 500
-    code = HTTP_ERROR_CODES.get(status) or _snake_case(type(error).__name__)
-    response, status = error_response(code, error.description or error.name, status)
+    fields = _validation_messages(error)
+    if fields is not None:
+        response, status = error_response("validation_error", VALIDATION_ERROR_MESSAGE, 422, fields)
+    else:
+        code = HTTP_ERROR_CODES.get(status) or _snake_case(type(error).__name__)
+        response, status = error_response(code, error.description or error.name, status)
     # Headers such as Allow (405), Retry-After (429) or WWW-Authenticate (401) are part of
     # the answer; the HTML Content-Type is not.
     for name, value in error.get_headers():
@@ -89,5 +112,6 @@ def register_error_handlers(app: Flask) -> None:
     """Answer every error raised while handling a request in the JSON error format."""
     app.register_error_handler(ApiError, _handle_api_error)
     app.register_error_handler(PipelineError, _handle_pipeline_error)
+    app.register_error_handler(ServiceError, _handle_service_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)

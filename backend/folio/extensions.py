@@ -1,4 +1,20 @@
-"""Flask extension objects are created here, unbound, and bound to the app in `create_app`.
+"""Flask extension objects, created here unbound and bound to the app by `register_extensions`."""
 
-None exist yet: the database, authentication and rate-limit extensions arrive with them.
-"""
+from __future__ import annotations
+
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from folio.config import MIGRATIONS_DIR
+from folio.models import Base
+from folio.openapi import FolioApi
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(directory=str(MIGRATIONS_DIR))
+jwt = JWTManager()
+# Per client IP unless a limit says otherwise; limits are declared on the routes.
+limiter = Limiter(key_func=get_remote_address)
+api = FolioApi()

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
+from folio.api.auth import blueprint as auth_blueprint
+from folio.api.credits import blueprint as credits_blueprint
 from folio.api.health import blueprint as health_blueprint
+from folio.extensions import api
 
 # Resource blueprints are mounted under this prefix; /health stays at the root for probes.
 API_PREFIX = "/api/v1"
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register every blueprint of the API on `app`."""
+    """Register every blueprint of the API on `app`; resources also go into the OpenAPI doc."""
     app.register_blueprint(health_blueprint)
+    api.register_blueprint(auth_blueprint, url_prefix=f"{API_PREFIX}/auth")
+    api.register_blueprint(credits_blueprint, url_prefix=f"{API_PREFIX}/credits")

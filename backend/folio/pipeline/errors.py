@@ -60,4 +60,3 @@ class InvalidSettings(PipelineError):
 
     code = "invalid_settings"
     http_status = 400
-

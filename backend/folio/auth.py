@@ -1,0 +1,95 @@
+"""Flask-JWT-Extended wiring: who a token is, whether it still counts, and its errors.
+
+Every JWT failure answers 401 in the one JSON error format, each with its own code, so a
+client can tell "refresh and retry" (token_expired) from "sign in again" (the others).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar, cast
+
+from flask import Flask, Response
+from flask_jwt_extended import JWTManager, get_current_user, jwt_required
+from flask_jwt_extended.exceptions import WrongTokenError
+
+from folio.errors import error_response
+from folio.extensions import db
+from folio.models import User
+from folio.services import tokens
+
+JsonError = tuple[Response, int]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def token_required(
+    *, refresh: bool = False, verify_type: bool = True
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`jwt_required` with its type: an access token, or a refresh token when `refresh`."""
+    decorator = jwt_required(refresh=refresh, verify_type=verify_type)
+    return cast(Callable[[Callable[P, R]], Callable[P, R]], decorator)
+
+
+def current_user() -> User:
+    """The user of the request's verified access token (use under `@jwt_required()`)."""
+    user = get_current_user()
+    if not isinstance(user, User):
+        raise RuntimeError("current_user() needs @jwt_required() on the view")
+    return user
+
+
+def _unauthorized(code: str, message: str) -> JsonError:
+    """A 401 in the JSON error format, with the challenge header RFC 6750 asks for."""
+    response, status = error_response(code, message, 401)
+    response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return response, status
+
+
+def _token_expired(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> JsonError:
+    return _unauthorized("token_expired", "The token has expired.")
+
+
+def _token_invalid(reason: str) -> JsonError:
+    # The reason (from PyJWT) helps debugging and reveals nothing the client does not hold.
+    return _unauthorized("token_invalid", f"The token is not valid: {reason}.")
+
+
+def _token_missing(reason: str) -> JsonError:
+    response, status = error_response("token_missing", "This needs a bearer token.", 401)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response, status
+
+
+def _wrong_token_type(error: WrongTokenError) -> JsonError:
+    return _unauthorized("wrong_token_type", f"Wrong kind of token: {error}.")
+
+
+def _token_revoked(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> JsonError:
+    return _unauthorized("token_revoked", "The token was revoked; sign in again.")
+
+
+def _user_not_found(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> JsonError:
+    return _unauthorized("user_not_found", "The account of this token no longer exists.")
+
+
+def _is_revoked(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> bool:
+    return tokens.is_revoked(jwt_payload)
+
+
+def _load_user(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> User | None:
+    return db.session.get(User, int(jwt_payload["sub"]))
+
+
+def register_jwt_handlers(app: Flask, jwt: JWTManager) -> None:
+    """Install the loaders on `jwt` and the wrong-token-type handler on `app`."""
+    jwt.expired_token_loader(_token_expired)
+    jwt.invalid_token_loader(_token_invalid)
+    jwt.unauthorized_loader(_token_missing)
+    jwt.revoked_token_loader(_token_revoked)
+    jwt.user_lookup_error_loader(_user_not_found)
+    jwt.token_in_blocklist_loader(_is_revoked)
+    jwt.user_lookup_loader(_load_user)
+    # Flask-JWT-Extended answers a wrong token type with its invalid-token loader; it gets
+    # its own code here (registered after jwt.init_app, which installed the default).
+    app.register_error_handler(WrongTokenError, _wrong_token_type)

@@ -1,0 +1,21 @@
+"""The database models; importing this package registers every table on `Base.metadata`."""
+
+from __future__ import annotations
+
+from folio.models.base import Base
+from folio.models.credit import LedgerEntry, LedgerKind
+from folio.models.job import ChunkStatus, Job, JobChunk, JobStatus
+from folio.models.user import RefreshToken, Role, User
+
+__all__ = [
+    "Base",
+    "ChunkStatus",
+    "Job",
+    "JobChunk",
+    "JobStatus",
+    "LedgerEntry",
+    "LedgerKind",
+    "RefreshToken",
+    "Role",
+    "User",
+]

@@ -1,0 +1,128 @@
+"""Jobs and their chunks: the rows that the fan-out runs on and the frontend polls."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from folio.models.base import Base, JsonType, enum_column, utcnow
+
+
+class JobStatus(enum.StrEnum):
+    """Where a job is in its life; the last four are final."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    CANCELLING = "cancelling"
+    COMPLETED = "completed"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ChunkStatus(enum.StrEnum):
+    """Where one chunk of a job is."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Job(Base):
+    """One document to process for one user, with its progress, usage and credits."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        # The user's job list, optionally filtered by status, newest first.
+        Index("ix_jobs_user_id_created_at", "user_id", "created_at"),
+        Index("ix_jobs_user_id_status_created_at", "user_id", "status", "created_at"),
+        CheckConstraint(
+            "processed_chunks + failed_chunks <= total_chunks", name="chunk_counts_add_up"
+        ),
+        CheckConstraint("progress_percent BETWEEN 0 AND 100", name="progress_is_percent"),
+        CheckConstraint(
+            "estimated_credits >= 0 AND reserved_credits >= 0", name="credits_non_negative"
+        ),
+        # The estimate is the most a job can cost.
+        CheckConstraint(
+            "charged_credits IS NULL OR charged_credits BETWEEN 0 AND reserved_credits",
+            name="charge_within_reservation",
+        ),
+    )
+
+    # Random, so that job ids in URLs cannot be enumerated.
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[JobStatus] = mapped_column(
+        enum_column(JobStatus, "job_status"), default=JobStatus.QUEUED
+    )
+    settings: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    original_filename: Mapped[str] = mapped_column(String(255))
+    file_key: Mapped[str] = mapped_column(String(255))
+    page_count: Mapped[int]
+    total_chunks: Mapped[int] = mapped_column(default=0)
+    processed_chunks: Mapped[int] = mapped_column(default=0)
+    failed_chunks: Mapped[int] = mapped_column(default=0)
+    progress_percent: Mapped[int] = mapped_column(default=0)
+    current_step: Mapped[str | None] = mapped_column(String(32))
+    current_page: Mapped[int | None]
+    total_pages: Mapped[int | None]
+    estimated_credits: Mapped[int] = mapped_column(default=0)
+    reserved_credits: Mapped[int] = mapped_column(default=0)
+    charged_credits: Mapped[int | None]
+    llm_calls: Mapped[int] = mapped_column(default=0)
+    tokens_in: Mapped[int] = mapped_column(default=0)
+    tokens_out: Mapped[int] = mapped_column(default=0)
+    prompt_version: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(128))
+    cancel_requested_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    processing_seconds: Mapped[float | None]
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class JobChunk(Base):
+    """One unit of parallel work: the pages it owns and reads, its lease, result and usage."""
+
+    __tablename__ = "job_chunks"
+    __table_args__ = (
+        UniqueConstraint("job_id", "index"),
+        CheckConstraint(
+            "read_first_page <= owned_first_page AND owned_first_page <= owned_last_page"
+            " AND owned_last_page <= read_last_page",
+            name="pages_nested",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    index: Mapped[int]
+    owned_first_page: Mapped[int]
+    owned_last_page: Mapped[int]
+    read_first_page: Mapped[int]
+    read_last_page: Mapped[int]
+    status: Mapped[ChunkStatus] = mapped_column(
+        enum_column(ChunkStatus, "chunk_status"), default=ChunkStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    # A worker owns a running chunk until then; after it, the reconciler may hand it out again.
+    lease_expires_at: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # The chunk's output sentences: the database, not the result backend, is the record.
+    result: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    seconds: Mapped[float | None]
+    tokens_in: Mapped[int] = mapped_column(default=0)
+    tokens_out: Mapped[int] = mapped_column(default=0)
