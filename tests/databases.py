@@ -30,7 +30,15 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "FOLIO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("FOLIO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TABLES = ("job_chunks", "credit_ledger", "refresh_tokens", "jobs", "users")
+TABLES = (
+    "job_sentences",
+    "job_chunks",
+    "uploads",
+    "credit_ledger",
+    "refresh_tokens",
+    "jobs",
+    "users",
+)
 
 
 def in_ci() -> bool:

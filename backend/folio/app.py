@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from folio.api import register_blueprints
 from folio.auth import register_jwt_handlers
+from folio.celery_app import celery_init_app
 from folio.commands import register_commands
 from folio.config import Settings
 from folio.db import configure_engine
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     register_blueprints(app)
     register_commands(app)
+    celery_init_app(app)
     return app
 
 

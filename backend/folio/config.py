@@ -148,6 +148,18 @@ class Settings:
     monthly_credits: int
     signup_credits: int
     credits_per_page: int
+    # The task queue (Celery): broker and results, and the fan-out's tuning.
+    broker_url: str = field(repr=False)
+    result_backend: str = field(repr=False)
+    chunk_pages: int
+    chunk_lanes: int
+    chunk_lease_seconds: int
+    chunk_max_attempts: int
+    chunk_time_limit: int
+    reconcile_seconds: int
+    upload_ttl_minutes: int
+    flower_user: str
+    flower_password: str = field(repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -176,7 +188,30 @@ class Settings:
             monthly_credits=env_int(environ, "FOLIO_MONTHLY_CREDITS", 500, minimum=0),
             signup_credits=env_int(environ, "FOLIO_SIGNUP_CREDITS", 100, minimum=0),
             credits_per_page=env_int(environ, "FOLIO_CREDITS_PER_PAGE", 1),
+            broker_url=env_str(environ, "FOLIO_BROKER_URL", "filesystem://"),
+            result_backend=env_str(
+                environ, "FOLIO_RESULT_BACKEND", f"db+sqlite:///{data_dir / 'celery-results.db'}"
+            ),
+            chunk_pages=env_int(environ, "FOLIO_CHUNK_PAGES", 25),
+            chunk_lanes=env_int(environ, "FOLIO_CHUNK_LANES", 4),
+            chunk_lease_seconds=env_int(environ, "FOLIO_CHUNK_LEASE_SECONDS", 300),
+            chunk_max_attempts=env_int(environ, "FOLIO_CHUNK_MAX_ATTEMPTS", 3),
+            chunk_time_limit=env_int(environ, "FOLIO_CHUNK_TIME_LIMIT", 600),
+            reconcile_seconds=env_int(environ, "FOLIO_RECONCILE_SECONDS", 30),
+            upload_ttl_minutes=env_int(environ, "FOLIO_UPLOAD_TTL_MINUTES", 60),
+            flower_user=env_str(environ, "FOLIO_FLOWER_USER", "admin"),
+            flower_password=env_str(environ, "FOLIO_FLOWER_PASSWORD", ""),
         )
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploaded PDFs are stored, under names the server made."""
+        return self.data_dir / "uploads"
+
+    @property
+    def broker_dir(self) -> Path:
+        """The embedded broker's message folder (the `filesystem://` transport)."""
+        return self.data_dir / "broker"
 
     def flask_config(self) -> dict[str, Any]:
         """Return the Flask config mapping, with these settings under `FOLIO_SETTINGS`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from folio.models.base import Base
 from folio.models.credit import LedgerEntry, LedgerKind
 from folio.models.job import ChunkStatus, Job, JobChunk, JobStatus
+from folio.models.upload import JobSentence, Upload
 from folio.models.user import RefreshToken, Role, User
 
 __all__ = [
@@ -12,10 +13,12 @@ __all__ = [
     "ChunkStatus",
     "Job",
     "JobChunk",
+    "JobSentence",
     "JobStatus",
     "LedgerEntry",
     "LedgerKind",
     "RefreshToken",
     "Role",
+    "Upload",
     "User",
 ]

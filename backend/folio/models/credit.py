@@ -31,7 +31,8 @@ class LedgerEntry(Base):
     """One change of a user's balance. Rows are only ever inserted.
 
     The database, not the code, guarantees the idempotency of the operations: one reserve and
-    one settle per job (`uq_credit_ledger_job_id_kind`), one monthly grant per user and month
+    one settle per run of a job (`uq_credit_ledger_job_id_kind_run`; a retry of failed chunks
+    is a new run), one monthly grant per user and month
     (`uq_credit_ledger_user_id_kind_period`), one signup grant per user (a partial unique
     index). NULLs never collide in a unique constraint, on PostgreSQL as on SQLite, so rows
     without a job or a period are not limited by the first two.
@@ -39,7 +40,7 @@ class LedgerEntry(Base):
 
     __tablename__ = "credit_ledger"
     __table_args__ = (
-        UniqueConstraint("job_id", "kind"),
+        UniqueConstraint("job_id", "kind", "run"),
         UniqueConstraint("user_id", "kind", "period"),
         Index(
             "uq_credit_ledger_signup_grant",
@@ -74,6 +75,8 @@ class LedgerEntry(Base):
     job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id"))
     # "YYYY-MM" for monthly grants: the idempotency key of "one grant per user and month".
     period: Mapped[str | None] = mapped_column(String(7))
+    # Which run of the job: 0, then 1, 2… for each retry of its failed chunks.
+    run: Mapped[int] = mapped_column(default=0, server_default="0")
     balance_after: Mapped[int]
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

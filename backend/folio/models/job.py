@@ -7,7 +7,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from folio.models.base import Base, JsonType, enum_column, utcnow
@@ -89,6 +97,15 @@ class Job(Base):
     processing_seconds: Mapped[float | None]
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
+    # The chunk queue ("lane") this job's chunks go to: jobs spread over lanes that workers
+    # read in turn, so a short job is not stuck behind a long one.
+    lane: Mapped[str | None] = mapped_column(String(32))
+    # 0 for the first run; each retry of failed chunks is run 1, 2… (its own credit reserve).
+    run: Mapped[int] = mapped_column(default=0, server_default="0")
+    sentence_count: Mapped[int | None]
+    # Bumped on every change the poller should see: the ETag of GET /jobs/{id}.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 
 class JobChunk(Base):
@@ -126,3 +143,8 @@ class JobChunk(Base):
     seconds: Mapped[float | None]
     tokens_in: Mapped[int] = mapped_column(default=0)
     tokens_out: Mapped[int] = mapped_column(default=0)
+    # The run of the job this chunk last ran in (0, or the retry that re-ran it): billing.
+    run: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The id of the last message sent for this chunk (to revoke it) and when it was sent.
+    task_id: Mapped[str | None] = mapped_column(String(255))
+    dispatched_at: Mapped[datetime | None]

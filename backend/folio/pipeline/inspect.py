@@ -9,10 +9,11 @@ import pypdfium2.raw as pdfium_c
 
 from folio.pipeline import errors
 from folio.pipeline.layout import Line, find_furniture, read_lines
-from folio.pipeline.model import DocumentInfo
+from folio.pipeline.model import DocumentInfo, Furniture
 from folio.pipeline.pdf import Source, check_signature, metadata, open_pdf, security
 
 FURNITURE_SAMPLE = 40  # pages read whole to learn the running headers; enough for any layout
+QUICK_SAMPLE = 24  # pages whose text layer a quick inspection checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +25,17 @@ class Limits:
 
 
 def inspect_pdf(
-    path: Source, password: str | None = None, limits: Limits | None = None
+    path: Source,
+    password: str | None = None,
+    limits: Limits | None = None,
+    *,
+    quick: bool = False,
 ) -> DocumentInfo:
-    """Validate `path` and describe it; raises an `InputError` subclass for bad input."""
+    """Validate `path` and describe it; raises an `InputError` subclass for bad input.
+
+    `quick` (for an upload that must answer at once) checks the text layer of a sample of
+    pages only and learns no running heads; `learn_furniture` does that part later.
+    """
     limits = limits or Limits()
     size = check_signature(path)
     if size > limits.max_bytes:
@@ -35,12 +44,24 @@ def inspect_pdf(
         )
     document = open_pdf(path, password)
     try:
-        return _describe(document, size, limits)
+        return _describe(document, size, limits, quick)
     finally:
         document.close()
 
 
-def _describe(document: Any, size: int, limits: Limits) -> DocumentInfo:
+def learn_furniture(path: Source, password: str | None = None) -> Furniture:
+    """The running heads of a document, from a sample of its pages."""
+    document = open_pdf(path, password)
+    try:
+        sample = sample_pages(len(document), FURNITURE_SAMPLE)
+        pages = [_page(document, number) for number in sample]
+        lines = [read_lines(page.get_textpage()) for page in pages if has_text_layer(page)]
+        return find_furniture(lines, len(lines))
+    finally:
+        document.close()
+
+
+def _describe(document: Any, size: int, limits: Limits, quick: bool) -> DocumentInfo:
     page_count = len(document)
     if page_count > limits.max_pages:
         raise errors.TooManyPages(
@@ -48,19 +69,16 @@ def _describe(document: Any, size: int, limits: Limits) -> DocumentInfo:
         )
     encrypted, restricted = security(document)
     title, author = metadata(document)
-    sample = set(sample_pages(page_count, FURNITURE_SAMPLE))
+    checked = sample_pages(page_count, QUICK_SAMPLE) if quick else range(1, page_count + 1)
+    furniture_sample = set() if quick else set(sample_pages(page_count, FURNITURE_SAMPLE))
     without_text: list[int] = []
     sampled_lines: list[list[Line]] = []
-    for number in range(1, page_count + 1):
-        try:
-            page = document[number - 1]
-        except Exception:  # pdfium raises a bare PdfiumError for an unreadable page object
-            raise errors.DamagedPdf(f"Page {number} of the PDF cannot be read.") from None
+    for number in checked:
+        page = _page(document, number)
         if not has_text_layer(page):
             without_text.append(number)
-        elif number in sample:
+        elif number in furniture_sample:
             sampled_lines.append(read_lines(page.get_textpage()))
-    furniture = find_furniture(sampled_lines, len(sampled_lines))
     return DocumentInfo(
         page_count=page_count,
         file_size=size,
@@ -69,9 +87,17 @@ def _describe(document: Any, size: int, limits: Limits) -> DocumentInfo:
         encrypted=encrypted,
         extraction_restricted=restricted,
         pages_without_text=tuple(without_text),
-        furniture=furniture,
-        warnings=tuple(_warnings(page_count, without_text, restricted)),
+        furniture=find_furniture(sampled_lines, len(sampled_lines)),
+        pages_checked=len(checked),
+        warnings=tuple(_warnings(len(checked), without_text, restricted)),
     )
+
+
+def _page(document: Any, number: int) -> Any:
+    try:
+        return document[number - 1]
+    except Exception:  # pdfium raises a bare PdfiumError for an unreadable page object
+        raise errors.DamagedPdf(f"Page {number} of the PDF cannot be read.") from None
 
 
 def has_text_layer(page: Any) -> bool:
@@ -93,13 +119,13 @@ def sample_pages(page_count: int, size: int) -> list[int]:
     return sorted({1 + int(i * step) for i in range(size)})
 
 
-def _warnings(page_count: int, without_text: list[int], restricted: bool) -> list[str]:
+def _warnings(checked: int, without_text: list[int], restricted: bool) -> list[str]:
     found: list[str] = []
     if without_text:
-        share = len(without_text) / page_count
+        share = len(without_text) / checked
         found.append(
-            f"{len(without_text)} of {page_count} pages ({share:.0%}) have no text layer "
-            "(scanned images); they need OCR and give no sentences in this version."
+            f"{len(without_text)} of {checked} pages checked ({share:.0%}) have no text layer "
+            "(scanned images); such pages need OCR and give no sentences in this version."
         )
     if restricted:
         found.append(

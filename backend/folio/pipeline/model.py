@@ -35,6 +35,7 @@ class DocumentInfo:
     extraction_restricted: bool
     pages_without_text: tuple[int, ...]
     furniture: Furniture
+    pages_checked: int
     warnings: tuple[str, ...] = ()
 
 

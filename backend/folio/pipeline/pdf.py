@@ -89,3 +89,12 @@ def metadata(document: Any) -> tuple[str | None, str | None]:
     title = (info.get("Title") or "").strip() or None
     author = (info.get("Author") or "").strip() or None
     return title, author
+
+
+def save_unlocked(path: Source, password: str | None, destination: Source) -> None:
+    """Write a copy of the PDF without its encryption, so later readers need no password."""
+    document = open_pdf(path, password)
+    try:
+        document.save(str(destination), flags=pdfium_c.FPDF_REMOVE_SECURITY)
+    finally:
+        document.close()

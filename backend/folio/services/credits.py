@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from folio.config import current_settings
@@ -47,8 +47,8 @@ def estimate(page_count: int, settings: ProcessSettings) -> int:
     return page_count * factor * current_settings().credits_per_page
 
 
-def reserve(user_id: int, job_id: uuid.UUID, amount: int) -> LedgerEntry:
-    """Take `amount` credits for the user's job; a second call for the job changes nothing.
+def reserve(user_id: int, job_id: uuid.UUID, amount: int, run: int = 0) -> LedgerEntry:
+    """Take `amount` credits for a run of the user's job; a second call changes nothing.
 
     Commits, with whatever the caller added to the session (the job and its chunks), so that
     a job never exists without its reservation. Raises InsufficientCredits (nothing written)
@@ -56,20 +56,23 @@ def reserve(user_id: int, job_id: uuid.UUID, amount: int) -> LedgerEntry:
     """
     if amount < 1:
         raise ValueError(f"a reservation must be at least 1 credit, got {amount}")
-    return _change(
-        user_id, -amount, LedgerKind.RESERVE, job_id=job_id, job_values={"reserved_credits": amount}
-    )[0]
+    values = {"reserved_credits": Job.reserved_credits + amount}
+    return _change(user_id, -amount, LedgerKind.RESERVE, job_id=job_id, run=run, job_values=values)[
+        0
+    ]
 
 
-def settle(job_id: uuid.UUID, charged: int) -> LedgerEntry:
-    """Charge `charged` of the job's reservation and give the rest back; idempotent per job.
+def settle(job_id: uuid.UUID, charged: int, run: int = 0) -> LedgerEntry:
+    """Charge `charged` of a run's reservation and give the rest back; idempotent per run.
 
     A second call returns the first settlement, whatever its `charged`. Commits, with the
     caller's pending changes (finalize_job stores its result in the same transaction).
     """
     reservation = db.session.scalar(
         select(LedgerEntry).where(
-            LedgerEntry.job_id == job_id, LedgerEntry.kind == LedgerKind.RESERVE
+            LedgerEntry.job_id == job_id,
+            LedgerEntry.kind == LedgerKind.RESERVE,
+            LedgerEntry.run == run,
         )
     )
     if reservation is None:
@@ -77,12 +80,14 @@ def settle(job_id: uuid.UUID, charged: int) -> LedgerEntry:
     reserved = -reservation.delta
     if not 0 <= charged <= reserved:
         raise ValueError(f"charged must be between 0 and the {reserved} reserved, got {charged}")
+    total = func.coalesce(Job.charged_credits, 0) + charged
     return _change(
         reservation.user_id,
         reserved - charged,
         LedgerKind.SETTLE,
         job_id=job_id,
-        job_values={"charged_credits": charged},
+        run=run,
+        job_values={"charged_credits": total},
     )[0]
 
 
@@ -154,6 +159,7 @@ def _change(
     kind: LedgerKind,
     *,
     job_id: uuid.UUID | None = None,
+    run: int = 0,
     job_values: dict[str, Any] | None = None,
     period: str | None = None,
     note: str | None = None,
@@ -164,7 +170,7 @@ def _change(
     and kind, same month), the existing row and False, with no second effect.
     """
     entry = LedgerEntry(
-        user_id=user_id, delta=delta, kind=kind, job_id=job_id, period=period, note=note
+        user_id=user_id, delta=delta, kind=kind, job_id=job_id, run=run, period=period, note=note
     )
     try:
         # A savepoint, so that a refused or duplicate change undoes only itself and leaves
@@ -220,7 +226,7 @@ def _find_same_operation(entry: LedgerEntry) -> LedgerEntry | None:
     """The ledger row already recorded for the operation that `entry` would record, if any."""
     conditions: list[ColumnElement[bool]] = [LedgerEntry.kind == entry.kind]
     if entry.job_id is not None:
-        conditions.append(LedgerEntry.job_id == entry.job_id)
+        conditions += [LedgerEntry.job_id == entry.job_id, LedgerEntry.run == entry.run]
     elif entry.period is not None:
         conditions += [LedgerEntry.user_id == entry.user_id, LedgerEntry.period == entry.period]
     elif entry.kind == LedgerKind.SIGNUP_GRANT:

@@ -1,0 +1,90 @@
+"""Celery wired into Flask: every task runs inside the app context (Flask's Celery pattern).
+
+Two run modes from one code base, chosen by the settings: embedded (a `filesystem://` broker
+and a SQLite result backend, no server to install) and production (Redis for both).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+from kombu import Queue
+
+from folio.config import Settings
+
+CONTROL_QUEUE = "control"
+TASK_MODULES = ["folio.tasks"]
+
+
+def chunk_queues(lanes: int) -> list[str]:
+    """The chunk queues ("lanes"); workers read them in turn, jobs are spread over them."""
+    return [f"chunks-{lane}" for lane in range(lanes)]
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app for `app`, its tasks running in `app`'s context."""
+    settings: Settings = app.config["FOLIO_SETTINGS"]
+
+    class FlaskTask(Task):  # type: ignore[misc]  # Celery ships no type hints
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask, include=TASK_MODULES)
+    celery.config_from_object(celery_config(settings))
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Celery's settings; docs/tasks.md says why each one matters."""
+    hard_limit = settings.chunk_time_limit
+    return {
+        "broker_url": settings.broker_url,
+        "result_backend": settings.result_backend,
+        "broker_transport_options": _transport_options(settings),
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        # A task is acknowledged when it ends, not when it starts: a worker that dies
+        # mid-chunk leaves the message to be delivered again.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_track_started": True,
+        "task_soft_time_limit": max(1, hard_limit - 30),
+        "task_time_limit": hard_limit,
+        "result_expires": 3600,
+        "worker_max_tasks_per_child": 200,
+        "worker_max_memory_per_child": 750_000,  # KiB: a worker that grew past it is replaced
+        "task_default_queue": CONTROL_QUEUE,
+        "task_queues": [
+            Queue(CONTROL_QUEUE),
+            *(Queue(name) for name in chunk_queues(settings.chunk_lanes)),
+        ],
+        "beat_schedule": {
+            "reconcile": {"task": "folio.reconcile", "schedule": settings.reconcile_seconds}
+        },
+        "worker_hijack_root_logger": False,
+    }
+
+
+def _transport_options(settings: Settings) -> dict[str, Any]:
+    if settings.broker_url.startswith("filesystem://"):
+        folder = settings.broker_dir
+        for sub in ("queue", "control", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "control_folder": str(folder / "control"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    # Redis re-delivers an unacknowledged message after this long: far above the longest
+    # chunk, so a slow chunk is never run twice at once (the lease guards that too).
+    return {"visibility_timeout": max(3600, 4 * settings.chunk_time_limit)}
