@@ -19,6 +19,7 @@ from folio.pipeline.model import (
     ChunkPlan,
     ChunkResult,
     DocumentInfo,
+    Furniture,
     OutputSentence,
     ProcessSettings,
 )
@@ -53,13 +54,13 @@ class DocumentResult:
 def run_chunk(
     path: Source,
     chunk: ChunkPlan,
-    info: DocumentInfo,
+    furniture: Furniture,
     settings: ProcessSettings,
     password: str | None = None,
 ) -> ChunkResult:
     """Extract, segment, own and process one chunk of a document."""
     started = time.perf_counter()
-    extracted = extract(path, chunk.read_first, chunk.read_last, info.furniture, password)
+    extracted = extract(path, chunk.read_first, chunk.read_last, furniture, password)
     sentences = own(chunk, segment(extracted))
     output = get_processor(settings.processor).process(sentences, settings)
     return ChunkResult(
@@ -90,7 +91,7 @@ def run_document(
     if workers == 1:
         results = []
         for chunk in chunks:
-            results.append(run_chunk(path, chunk, info, settings, password))
+            results.append(run_chunk(path, chunk, info.furniture, settings, password))
             if on_chunk:
                 on_chunk(results[-1], len(chunks))
     else:
@@ -116,7 +117,10 @@ def _fan_out(
     password: str | None,
     on_chunk: ProgressCallback | None,
 ) -> list[ChunkResult]:
-    futures = [pool.submit(run_chunk, path, chunk, info, settings, password) for chunk in chunks]
+    furniture = info.furniture
+    futures = [
+        pool.submit(run_chunk, path, chunk, furniture, settings, password) for chunk in chunks
+    ]
     results: list[ChunkResult] = []
     for future in as_completed(futures):
         results.append(future.result())

@@ -59,3 +59,14 @@ class TokenRevoked(ServiceError):
 
     code = "token_revoked"
     http_status = 401
+
+
+class Conflict(ServiceError):
+    """The request does not fit the resource's current state (409), with a specific code."""
+
+    code = "conflict"
+    http_status = 409
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

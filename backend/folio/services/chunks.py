@@ -1,0 +1,283 @@
+"""Running one chunk of a job: claim it with a lease, run the pipeline, record the outcome.
+
+Every step is a conditional UPDATE, so the task is idempotent: a chunk already done, or held
+by another worker whose lease has not expired, is left alone; a result is recorded only by
+the worker that still holds the claim. Expected failures are recorded on the chunk and the
+task returns normally, so the chord's finalize still runs.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.exc import OperationalError
+
+from folio.config import current_settings
+from folio.extensions import db
+from folio.models import ChunkStatus, Job, JobChunk, JobStatus
+from folio.models.base import utcnow
+from folio.pipeline.errors import PipelineError
+from folio.pipeline.model import ChunkPlan, ChunkResult, Furniture
+from folio.pipeline.runner import run_chunk
+from folio.services import dispatch
+from folio.services.jobstate import (
+    FINAL,
+    cancel_pending_chunks,
+    job_path,
+    owned_pages,
+    process_settings,
+    touched,
+    unfinished_chunks,
+)
+
+
+class Outcome(enum.StrEnum):
+    """What a process_chunk call did."""
+
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # done already, or another worker holds it
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A chunk this worker holds: the attempt number tells a later claim from ours."""
+
+    chunk_id: int
+    attempt: int
+    worker: str
+
+
+class InjectedFault(PipelineError):
+    """A failure injected by the test-suite (FOLIO_ENV=test only)."""
+
+    code = "injected_fault"
+
+
+def process_chunk(job_id: uuid.UUID, index: int, worker: str) -> Outcome:
+    """Claim, run and record chunk `index` of the job."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        return Outcome.SKIPPED
+    if job.cancel_requested_at is not None or job.status in FINAL:
+        cancel_pending_chunks(job_id, utcnow())
+        db.session.commit()
+        _finalize_if_idle(job_id)
+        return Outcome.CANCELLED
+    claim = claim_chunk(job_id, index, worker)
+    if claim is None:
+        return Outcome.SKIPPED
+    chunk = db.session.get(JobChunk, claim.chunk_id)
+    assert chunk is not None
+    try:
+        result = _run(job, chunk)
+    except PipelineError as error:
+        record_failure(claim, error.code, error.message)
+        return Outcome.FAILED
+    try:
+        record_success(claim, result)
+    except OperationalError:
+        release(claim)  # the task's retry can claim it again at once
+        raise
+    return Outcome.DONE
+
+
+def fail_running(job_id: uuid.UUID, index: int, worker: str, code: str) -> None:
+    """Record the failure of the chunk this worker is running (a time limit hit it)."""
+    db.session.rollback()
+    chunk = db.session.scalar(
+        select(JobChunk).where(
+            JobChunk.job_id == job_id,
+            JobChunk.index == index,
+            JobChunk.status == ChunkStatus.RUNNING,
+            JobChunk.worker == worker,
+        )
+    )
+    if chunk is not None:
+        claim = Claim(chunk.id, chunk.attempts, worker)
+        record_failure(claim, code, "the chunk took longer than the time limit")
+
+
+def claim_chunk(job_id: uuid.UUID, index: int, worker: str) -> Claim | None:
+    """Take the chunk if it is pending, or running on an expired lease; None otherwise."""
+    settings = current_settings()
+    now = utcnow()
+    claimable = and_(
+        JobChunk.job_id == job_id,
+        JobChunk.index == index,
+        or_(
+            JobChunk.status == ChunkStatus.PENDING,
+            and_(JobChunk.status == ChunkStatus.RUNNING, JobChunk.lease_expires_at < now),
+        ),
+    )
+    row = db.session.execute(
+        update(JobChunk)
+        .where(claimable, JobChunk.attempts < settings.chunk_max_attempts)
+        .values(
+            status=ChunkStatus.RUNNING,
+            attempts=JobChunk.attempts + 1,
+            lease_expires_at=now + timedelta(seconds=settings.chunk_lease_seconds),
+            worker=worker,
+            started_at=now,
+            last_error=None,
+        )
+        .returning(JobChunk.id, JobChunk.attempts)
+    ).one_or_none()
+    if row is None:
+        _give_up_if_exhausted(claimable, job_id, now)
+        return None
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .values(touched(now, status=JobStatus.RUNNING, started_at=now, current_step="processing"))
+    )
+    db.session.commit()
+    return Claim(row.id, row.attempts, worker)
+
+
+def _give_up_if_exhausted(claimable: Any, job_id: uuid.UUID, now: datetime) -> None:
+    """A chunk that used all its attempts (killed workers, timeouts) fails for good."""
+    limit = current_settings().chunk_max_attempts
+    failed = db.session.execute(
+        update(JobChunk)
+        .where(claimable, JobChunk.attempts >= limit)
+        .values(
+            status=ChunkStatus.FAILED,
+            finished_at=now,
+            lease_expires_at=None,
+            last_error=f"gave up after {limit} attempts",
+        )
+        .returning(JobChunk.id)
+    ).all()
+    if failed:
+        _count(job_id, now, failed=len(failed), pages=0)
+    db.session.commit()
+
+
+def record_success(claim: Claim, result: ChunkResult) -> bool:
+    """Store the chunk's sentences if this worker still holds it; count it on the job."""
+    now = utcnow()
+    sentences = [sentence.to_dict() for sentence in result.sentences]
+    return _finish(claim, now, ChunkStatus.DONE, result=sentences, seconds=result.seconds)
+
+
+def record_failure(claim: Claim, code: str, message: str) -> bool:
+    """Record an expected failure of the chunk; the job goes on with the others."""
+    return _finish(claim, utcnow(), ChunkStatus.FAILED, last_error=f"{code}: {message}")
+
+
+def release(claim: Claim) -> None:
+    """Give the chunk back (pending) after a transient error, for the task's retry."""
+    db.session.rollback()
+    db.session.execute(
+        update(JobChunk)
+        .where(*_held(claim))
+        .values(status=ChunkStatus.PENDING, lease_expires_at=None)
+    )
+    db.session.commit()
+
+
+def _finish(claim: Claim, now: datetime, status: ChunkStatus, **values: Any) -> bool:
+    chunk = db.session.get(JobChunk, claim.chunk_id)
+    assert chunk is not None
+    started = chunk.started_at or now
+    updated = db.session.execute(
+        update(JobChunk)
+        .where(*_held(claim))
+        .values(
+            status=status,
+            finished_at=now,
+            lease_expires_at=None,
+            **{"seconds": (now - started).total_seconds(), **values},
+        )
+        .returning(JobChunk.id)
+    ).one_or_none()
+    if updated is None:  # the lease expired and another worker took the chunk over
+        db.session.rollback()
+        return False
+    done = status == ChunkStatus.DONE
+    _count(
+        chunk.job_id,
+        now,
+        failed=0 if done else 1,
+        pages=owned_pages(chunk) if done else 0,
+        processed=1 if done else 0,
+    )
+    db.session.commit()
+    _finalize_if_idle(chunk.job_id)
+    return True
+
+
+def _held(claim: Claim) -> tuple[Any, ...]:
+    return (
+        JobChunk.id == claim.chunk_id,
+        JobChunk.status == ChunkStatus.RUNNING,
+        JobChunk.worker == claim.worker,
+        JobChunk.attempts == claim.attempt,
+    )
+
+
+def _count(
+    job_id: uuid.UUID, now: datetime, *, failed: int, pages: int, processed: int = 0
+) -> None:
+    """Add finished chunks to the job's counters; progress only ever moves forward."""
+    finished = Job.processed_chunks + Job.failed_chunks + processed + failed
+    # 99 at most: 100 is for finalize, when the sentences are merged and stored.
+    progress = (finished * 99) // Job.total_chunks
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            touched(
+                now,
+                processed_chunks=Job.processed_chunks + processed,
+                failed_chunks=Job.failed_chunks + failed,
+                progress_percent=case(
+                    (progress > Job.progress_percent, progress), else_=Job.progress_percent
+                ),
+                current_page=func.coalesce(Job.current_page, 0) + pages,
+            )
+        )
+    )
+
+
+def _finalize_if_idle(job_id: uuid.UUID) -> None:
+    """A cancelled job whose last running chunk just ended is finalized now.
+
+    The chord's own finalize covers the normal case; after a cancel, revoked messages may
+    keep the chord from ever firing.
+    """
+    job = db.session.get(Job, job_id)
+    if job is not None and job.cancel_requested_at is not None and not unfinished_chunks(job_id):
+        dispatch.send_finalize(job_id)
+
+
+def _run(job: Job, chunk: JobChunk) -> ChunkResult:
+    _inject_fault(chunk)
+    plan = ChunkPlan(
+        chunk.index,
+        chunk.owned_first_page,
+        chunk.owned_last_page,
+        chunk.read_first_page,
+        chunk.read_last_page,
+    )
+    furniture = Furniture(frozenset(job.settings.get("furniture", [])))
+    return run_chunk(job_path(job), plan, furniture, process_settings(job))
+
+
+def _inject_fault(chunk: JobChunk) -> None:
+    """Fail chunks listed in the fault file (tests only), to exercise the failure paths."""
+    settings = current_settings()
+    path = settings.data_dir / "faults.json"
+    if settings.env != "test" or not path.exists():
+        return
+    faults = json.loads(path.read_text(encoding="utf-8"))
+    if chunk.index in faults.get("fail_chunks", []):
+        raise InjectedFault(f"fault injected in chunk {chunk.index}")

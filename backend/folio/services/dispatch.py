@@ -1,0 +1,106 @@
+"""Sending work to the queue: the chord of a job's chunks, single chunks, and finalize.
+
+Messages carry ids only. Tasks are addressed by name through the Celery app, so services
+never import the task module (which imports the services).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from celery import chord
+from flask import current_app
+from sqlalchemy import func, select
+
+from folio.celery_app import CONTROL_QUEUE, chunk_queues
+from folio.config import current_settings
+from folio.extensions import db
+from folio.models import ChunkStatus, Job, JobChunk
+from folio.models.base import utcnow
+from folio.services.jobstate import ACTIVE
+
+PROCESS_CHUNK = "folio.process_chunk"
+FINALIZE_JOB = "folio.finalize_job"
+
+
+def dispatch_job(job_id: uuid.UUID) -> int:
+    """Send the chord for the job's pending chunks (after the caller committed them)."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        return 0
+    chunks = list(
+        db.session.scalars(
+            select(JobChunk)
+            .where(JobChunk.job_id == job_id, JobChunk.status == ChunkStatus.PENDING)
+            .order_by(JobChunk.index)
+        )
+    )
+    if not chunks:
+        return 0
+    job.lane = job.lane or choose_lane()
+    now = utcnow()
+    header = [_chunk_signature(job, chunk, now) for chunk in chunks]
+    # Committed before sending: a worker may take the first message at once.
+    db.session.commit()
+    body = _celery().signature(
+        FINALIZE_JOB, args=(str(job_id),), queue=CONTROL_QUEUE, immutable=True
+    )
+    chord(header)(body)
+    return len(chunks)
+
+
+def send_chunk(chunk: JobChunk, lane: str | None) -> None:
+    """Send one chunk again, outside any chord (the reconciler's re-dispatch)."""
+    job = db.session.get(Job, chunk.job_id)
+    assert job is not None  # a chunk's job is deleted with its chunks
+    signature = _chunk_signature(job, chunk, utcnow(), lane)
+    db.session.commit()
+    signature.apply_async()
+
+
+def send_finalize(job_id: uuid.UUID) -> None:
+    """Ask for the job to be finalized (idempotent on the worker side)."""
+    _celery().send_task(FINALIZE_JOB, args=(str(job_id),), queue=CONTROL_QUEUE)
+
+
+def revoke_chunks(chunks: list[JobChunk]) -> None:
+    """Best effort: tell the workers to drop these chunks' queued messages."""
+    task_ids = [chunk.task_id for chunk in chunks if chunk.task_id]
+    if task_ids:
+        _celery().control.revoke(task_ids)
+
+
+def choose_lane() -> str:
+    """The chunk queue with the least unfinished work, so jobs run side by side."""
+    lanes = chunk_queues(current_settings().chunk_lanes)
+    load = dict(
+        db.session.execute(
+            select(Job.lane, func.count(JobChunk.id))
+            .join(JobChunk, JobChunk.job_id == Job.id)
+            .where(
+                Job.status.in_(ACTIVE),
+                JobChunk.status.in_((ChunkStatus.PENDING, ChunkStatus.RUNNING)),
+            )
+            .group_by(Job.lane)
+        ).all()
+    )
+    return min(lanes, key=lambda lane: (load.get(lane, 0), lane))
+
+
+def _chunk_signature(job: Job, chunk: JobChunk, now: datetime, lane: str | None = None) -> Any:
+    # A fresh id per sending: revoking an old message never touches the new one.
+    task_id = f"chunk-{job.id}-{chunk.index}-{uuid.uuid4().hex[:8]}"
+    chunk.task_id, chunk.dispatched_at = task_id, now
+    return _celery().signature(
+        PROCESS_CHUNK,
+        args=(str(job.id), chunk.index),
+        queue=lane or job.lane,
+        task_id=task_id,
+        immutable=True,
+    )
+
+
+def _celery() -> Any:
+    return current_app.extensions["celery"]

@@ -1,0 +1,96 @@
+"""Finalizing a job: merge its chunks, store the sentences, settle the credits, end it.
+
+Idempotent: a conditional status transition is the first write of the transaction, so of
+two finalizers only one proceeds (the other's UPDATE finds the job final and stops), and the
+stored sentences, the final status and the settlement commit together.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, insert, select, update
+
+from folio.config import current_settings
+from folio.extensions import db
+from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus
+from folio.models.base import utcnow
+from folio.pipeline.merge import merge
+from folio.pipeline.model import OutputSentence
+from folio.services import credits
+from folio.services.jobstate import FINAL, cancel_pending_chunks, owned_pages, touched
+
+
+def finalize_job(job_id: uuid.UUID) -> JobStatus | None:
+    """End the job if all its chunks are finished; the final status, or None if not yet."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.status in FINAL:
+        return None
+    now = utcnow()
+    if job.cancel_requested_at is not None:
+        cancel_pending_chunks(job_id, now)
+        db.session.commit()
+    chunks = list(
+        db.session.scalars(
+            select(JobChunk).where(JobChunk.job_id == job_id).order_by(JobChunk.index)
+        )
+    )
+    if any(chunk.status in (ChunkStatus.PENDING, ChunkStatus.RUNNING) for chunk in chunks):
+        return None  # a chunk is still at work; it, or the reconciler, will ask again
+    status = final_status(job, chunks)
+    won = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.not_in(FINAL))
+        .values(touched(now, status=status, finished_at=now, current_step="done"))
+        .returning(Job.id)
+    ).one_or_none()
+    if won is None:
+        db.session.rollback()
+        return None
+    _store(job, chunks, status)
+    charged = sum(
+        owned_pages(c) for c in chunks if c.run == job.run and c.status == ChunkStatus.DONE
+    )
+    credits.settle(job_id, charged * current_settings().credits_per_page, run=job.run)  # commits
+    return status
+
+
+def final_status(job: Job, chunks: list[JobChunk]) -> JobStatus:
+    """cancelled if asked; else completed, partial or failed by the chunks' outcomes."""
+    if job.cancel_requested_at is not None:
+        return JobStatus.CANCELLED
+    done = sum(1 for chunk in chunks if chunk.status == ChunkStatus.DONE)
+    if done == len(chunks):
+        return JobStatus.COMPLETED
+    return JobStatus.PARTIAL if done else JobStatus.FAILED
+
+
+def _store(job: Job, chunks: list[JobChunk], status: JobStatus) -> None:
+    """Replace the job's sentences with the merge of its done chunks; set the counters."""
+    outputs = [
+        [OutputSentence(**row) for row in chunk.result or []]
+        for chunk in chunks
+        if chunk.status == ChunkStatus.DONE
+    ]
+    sentences = merge(outputs)
+    db.session.execute(delete(JobSentence).where(JobSentence.job_id == job.id))
+    if sentences:
+        db.session.execute(
+            insert(JobSentence),
+            [
+                {"job_id": job.id, "index": index, **sentence.to_dict()}
+                for index, sentence in enumerate(sentences, start=1)
+            ],
+        )
+    failed = [chunk for chunk in chunks if chunk.status == ChunkStatus.FAILED]
+    values: dict[str, object] = {"sentence_count": len(sentences)}
+    if status != JobStatus.CANCELLED:
+        values["progress_percent"] = 100
+    if failed:
+        values["error_code"] = "chunks_failed"
+        values["error_message"] = f"{len(failed)} of {len(chunks)} chunks failed: " + "; ".join(
+            f"pages {c.owned_first_page}-{c.owned_last_page} ({c.last_error})" for c in failed
+        )
+    started = job.started_at or job.created_at
+    values["processing_seconds"] = (utcnow() - started).total_seconds()
+    db.session.execute(update(Job).where(Job.id == job.id).values(**values))
