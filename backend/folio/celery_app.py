@@ -10,7 +10,7 @@ from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from folio.config import Settings
 
@@ -62,15 +62,19 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_max_tasks_per_child": 200,
         "worker_max_memory_per_child": 750_000,  # KiB: a worker that grew past it is replaced
         "task_default_queue": CONTROL_QUEUE,
-        "task_queues": [
-            Queue(CONTROL_QUEUE),
-            *(Queue(name) for name in chunk_queues(settings.chunk_lanes)),
-        ],
+        "task_queues": [_queue(CONTROL_QUEUE), *map(_queue, chunk_queues(settings.chunk_lanes))],
         "beat_schedule": {
             "reconcile": {"task": "folio.reconcile", "schedule": settings.reconcile_seconds}
         },
         "worker_hijack_root_logger": False,
     }
+
+
+def _queue(name: str) -> Queue:
+    # Published through the nameless default exchange, straight to the queue: no exchange
+    # binding to lose. A Redis that restarted empty (or was flushed) forgets bindings, and a
+    # message sent to an exchange without bindings is silently dropped.
+    return Queue(name, Exchange(""), routing_key=name)
 
 
 def _transport_options(settings: Settings) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -273,11 +274,12 @@ def _run(job: Job, chunk: JobChunk) -> ChunkResult:
 
 
 def _inject_fault(chunk: JobChunk) -> None:
-    """Fail chunks listed in the fault file (tests only), to exercise the failure paths."""
+    """Slow down or fail chunks as the fault file says (tests only): the failure paths."""
     settings = current_settings()
     path = settings.data_dir / "faults.json"
     if settings.env != "test" or not path.exists():
         return
     faults = json.loads(path.read_text(encoding="utf-8"))
+    time.sleep(float(faults.get("delay_seconds", 0)))
     if chunk.index in faults.get("fail_chunks", []):
         raise InjectedFault(f"fault injected in chunk {chunk.index}")

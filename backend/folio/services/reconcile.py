@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from kombu.exceptions import ChannelError
 from sqlalchemy import select, update
 
 from folio.config import current_settings
@@ -98,5 +99,8 @@ def _queue_is_empty(lane: str | None) -> bool:
         return True
     celery: Any = current_app.extensions["celery"]
     with celery.connection_for_write() as connection:
-        declared = connection.default_channel.queue_declare(queue=lane, passive=True)
+        try:
+            declared = connection.default_channel.queue_declare(queue=lane, passive=True)
+        except ChannelError:
+            return True  # the broker does not know the queue at all (flushed, restarted)
     return int(declared.message_count) == 0
