@@ -33,6 +33,15 @@ def test_document_lists_every_route(document: dict[str, Any]) -> None:
         "/api/v1/auth/me",
         "/api/v1/credits/balance",
         "/api/v1/credits/ledger",
+        "/api/v1/uploads",
+        "/api/v1/uploads/{upload_id}",
+        "/api/v1/jobs",
+        "/api/v1/jobs/{job_id}",
+        "/api/v1/jobs/{job_id}/cancel",
+        "/api/v1/jobs/{job_id}/retry",
+        "/api/v1/jobs/{job_id}/chunks",
+        "/api/v1/jobs/{job_id}/sentences",
+        "/api/v1/jobs/{job_id}/download",
     }
 
 

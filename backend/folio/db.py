@@ -26,6 +26,16 @@ def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+def unicode_lower(value: Any) -> Any:
+    """Lower-case a text the way Python does (SQL's `folio_lower` on SQLite)."""
+    return value.lower() if isinstance(value, str) else value
+
+
+def _add_sqlite_functions(dbapi_connection: Any, connection_record: Any) -> None:
+    """Register `folio_lower`: SQLite's own lower() folds ASCII only, so "É" stays "É"."""
+    dbapi_connection.create_function("folio_lower", 1, unicode_lower, deterministic=True)
+
+
 def configure_engine(engine: Engine) -> None:
     """Apply the per-connection settings that `engine`'s database needs."""
     # pysqlite's default transaction handling is kept on purpose: it sends BEGIN just before
@@ -33,3 +43,4 @@ def configure_engine(engine: Engine) -> None:
     # waits for it (busy timeout) instead of failing when another process wrote in between.
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine, "connect", _add_sqlite_functions)

@@ -7,6 +7,8 @@ from flask import Flask
 from folio.api.auth import blueprint as auth_blueprint
 from folio.api.credits import blueprint as credits_blueprint
 from folio.api.health import blueprint as health_blueprint
+from folio.api.jobs import blueprint as jobs_blueprint
+from folio.api.uploads import blueprint as uploads_blueprint
 from folio.extensions import api
 
 # Resource blueprints are mounted under this prefix; /health stays at the root for probes.
@@ -18,3 +20,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_blueprint)
     api.register_blueprint(auth_blueprint, url_prefix=f"{API_PREFIX}/auth")
     api.register_blueprint(credits_blueprint, url_prefix=f"{API_PREFIX}/credits")
+    api.register_blueprint(uploads_blueprint, url_prefix=f"{API_PREFIX}/uploads")
+    api.register_blueprint(jobs_blueprint, url_prefix=f"{API_PREFIX}/jobs")

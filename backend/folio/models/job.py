@@ -106,6 +106,9 @@ class Job(Base):
     # Bumped on every change the poller should see: the ETag of GET /jobs/{id}.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    # Set when the user deletes a finished job: its file, chunks and sentences are gone, but
+    # the row stays because the credit ledger's rows point at it (see docs/api.md).
+    deleted_at: Mapped[datetime | None]
 
 
 class JobChunk(Base):

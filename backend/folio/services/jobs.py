@@ -1,0 +1,277 @@
+"""Jobs as their owner sees them: create one from an upload, list, poll, cancel, retry, delete.
+
+Creating a job is one transaction: the job, its chunks, the upload's claim and the credit
+reservation commit together (`credits.reserve` commits), so a refused reservation leaves no
+job and the upload still usable. The chord is sent after that commit. Every lookup is by
+owner: another user's job is "not found", never "forbidden", so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+
+from folio.config import current_settings
+from folio.extensions import db
+from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus, Upload
+from folio.models.base import utcnow
+from folio.pipeline.inspect import learn_furniture
+from folio.pipeline.model import ChunkPlan, ProcessSettings
+from folio.pipeline.plan import DEFAULT_OVERLAP, plan_chunks
+from folio.services import credits, dispatch, jobstate, storage, uploads
+from folio.services.errors import Conflict, ServiceError
+
+logger = logging.getLogger(__name__)
+
+
+class JobNotFound(ServiceError):
+    """No such job among the caller's (another user's job is not found either)."""
+
+    code = "job_not_found"
+    http_status = 404
+
+
+class InvalidCursor(ServiceError):
+    """The `before` cursor of a list does not name one of the caller's jobs."""
+
+    code = "invalid_cursor"
+    http_status = 400
+
+
+@dataclass(frozen=True, slots=True)
+class PageRange:
+    """Pages `first` to `last`, both included."""
+
+    first: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobDetail:
+    """A job and the pages its failed chunks own (what a partial result lacks)."""
+
+    job: Job
+    missing_pages: list[PageRange]
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    """Jobs newest first, and the cursor of the next page (None on the last)."""
+
+    items: list[Job]
+    next_before: uuid.UUID | None
+
+
+def create_job(
+    user_id: int, upload_id: uuid.UUID, process: ProcessSettings, chunk_pages: int | None
+) -> Job:
+    """Turn the caller's upload into a queued job, reserve its estimate and send its chunks."""
+    now = utcnow()
+    size = current_settings().chunk_pages if chunk_pages is None else chunk_pages
+    upload = uploads.usable_upload(user_id, upload_id, now)
+    plan = plan_chunks(upload.page_count, size, DEFAULT_OVERLAP)
+    amount = credits.estimate(upload.page_count, process)
+    # Read before the transaction starts: SQLite holds its write lock until the commit.
+    furniture = sorted(learn_furniture(storage.path_of(upload.file_key)).texts)
+    job = _new_job(user_id, upload, process, size, furniture, amount, len(plan))
+    try:
+        db.session.add(job)
+        db.session.flush()
+        uploads.claim(upload.id, job.id, now)
+        db.session.add_all(_chunks(job.id, plan))
+        credits.reserve(user_id, job.id, amount)  # commits the job, chunks and claim with it
+    except BaseException:
+        db.session.rollback()
+        raise
+    _dispatch(job.id)
+    return job
+
+
+def get_job(user_id: int, job_id: uuid.UUID) -> Job:
+    """The caller's job; JobNotFound when it does not exist, was deleted or is another's."""
+    job = db.session.scalar(select(Job).where(*_owned(user_id, job_id)))
+    if job is None:
+        raise JobNotFound(f"No job {job_id}.")
+    return job
+
+
+def job_detail(user_id: int, job_id: uuid.UUID) -> JobDetail:
+    """The caller's job with the page ranges its failed chunks own."""
+    job = get_job(user_id, job_id)
+    return JobDetail(job=job, missing_pages=missing_pages(job.id))
+
+
+def job_version(user_id: int, job_id: uuid.UUID) -> int:
+    """The job's version only (one indexed row, one column): enough to answer a 304."""
+    version = db.session.scalar(select(Job.version).where(*_owned(user_id, job_id)))
+    if version is None:
+        raise JobNotFound(f"No job {job_id}.")
+    return version
+
+
+def etag(job_id: uuid.UUID, version: int) -> str:
+    """The entity tag of a job's representation: it changes with every version bump."""
+    return f"{job_id.hex}.{version}"
+
+
+def list_jobs(
+    user_id: int, statuses: list[JobStatus], before: uuid.UUID | None, limit: int
+) -> JobPage:
+    """The caller's jobs, newest first, older than job `before`, optionally by status."""
+    query = select(Job).where(Job.user_id == user_id, Job.deleted_at.is_(None))
+    if statuses:
+        query = query.where(Job.status.in_(statuses))
+    if before is not None:
+        query = query.where(_older_than(user_id, before))
+    rows = list(
+        db.session.scalars(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1))
+    )
+    next_before = rows[limit - 1].id if len(rows) > limit else None
+    return JobPage(items=rows[:limit], next_before=next_before)
+
+
+def missing_pages(job_id: uuid.UUID) -> list[PageRange]:
+    """The owned pages of the job's failed chunks, adjacent ranges joined."""
+    rows = db.session.execute(
+        select(JobChunk.owned_first_page, JobChunk.owned_last_page)
+        .where(JobChunk.job_id == job_id, JobChunk.status == ChunkStatus.FAILED)
+        .order_by(JobChunk.owned_first_page)
+    ).all()
+    ranges: list[PageRange] = []
+    for first, last in rows:
+        if ranges and ranges[-1].last + 1 == first:
+            ranges[-1] = PageRange(ranges[-1].first, last)
+        else:
+            ranges.append(PageRange(first, last))
+    return ranges
+
+
+def cancel_job(user_id: int, job_id: uuid.UUID) -> Job:
+    """Ask for the caller's job to stop; asking again is harmless."""
+    job = get_job(user_id, job_id)
+    if job.status in (JobStatus.COMPLETED, JobStatus.PARTIAL, JobStatus.FAILED):
+        raise Conflict("job_finished", f"This job already ended ({job.status.value}).")
+    if job.status != JobStatus.CANCELLED:
+        jobstate.request_cancel(job.id)  # bumps the version when it changes the job
+    return _reloaded(job)
+
+
+def retry_job(user_id: int, job_id: uuid.UUID) -> tuple[Job, int]:
+    """Run the failed chunks of the caller's partial or failed job again; how many were sent."""
+    job = get_job(user_id, job_id)
+    # retry_failed refuses (409 job_not_retryable) a job that is not partial or failed or has
+    # no failed chunk, and raises InsufficientCredits (402) when the balance is short.
+    sent = jobstate.retry_failed(job.id)
+    return _reloaded(job), sent
+
+
+def delete_job(user_id: int, job_id: uuid.UUID) -> None:
+    """Delete a finished job's file, chunks and sentences; the row stays for the ledger."""
+    job = get_job(user_id, job_id)
+    now = utcnow()
+    # Conditional on a final status: a retry that starts at this moment wins, or we do.
+    deleted = db.session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.status.in_(jobstate.FINAL), Job.deleted_at.is_(None))
+        .values(jobstate.touched(now, deleted_at=now, settings=public_settings(job)))
+        .returning(Job.file_key)
+    ).scalar_one_or_none()
+    if deleted is None:
+        db.session.rollback()
+        raise Conflict("job_active", "This job is still running; cancel it first.")
+    for table in (JobSentence, JobChunk, Upload):
+        db.session.execute(delete(table).where(table.job_id == job.id))
+    db.session.commit()
+    storage.delete(deleted)
+
+
+def public_settings(job: Job) -> dict[str, object]:
+    """The job's settings without the running heads learnt from the book (its text)."""
+    return {key: value for key, value in job.settings.items() if key != "furniture"}
+
+
+def _new_job(
+    user_id: int,
+    upload: Upload,
+    process: ProcessSettings,
+    chunk_pages: int,
+    furniture: list[str],
+    estimate: int,
+    total_chunks: int,
+) -> Job:
+    """A queued job on the upload's file (not added to the session)."""
+    now = utcnow()
+    return Job(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        status=JobStatus.QUEUED,
+        settings={
+            "limit": process.limit,
+            "min_words": process.min_words,
+            "include_headings": process.include_headings,
+            "processor": process.processor,
+            "chunk_pages": chunk_pages,
+            "overlap": DEFAULT_OVERLAP,
+            "furniture": furniture,
+        },
+        original_filename=upload.original_filename,
+        file_key=upload.file_key,
+        page_count=upload.page_count,
+        total_chunks=total_chunks,
+        total_pages=upload.page_count,
+        estimated_credits=estimate,
+        current_step="queued",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _chunks(job_id: uuid.UUID, plan: list[ChunkPlan]) -> list[JobChunk]:
+    return [
+        JobChunk(
+            job_id=job_id,
+            index=chunk.index,
+            owned_first_page=chunk.owned_first,
+            owned_last_page=chunk.owned_last,
+            read_first_page=chunk.read_first,
+            read_last_page=chunk.read_last,
+            status=ChunkStatus.PENDING,
+        )
+        for chunk in plan
+    ]
+
+
+def _dispatch(job_id: uuid.UUID) -> None:
+    """Send the job's chunks; a broker failure is logged, not answered as an error."""
+    try:
+        dispatch.dispatch_job(job_id)
+    except Exception:
+        # The job and its reservation are committed: answering 500 would make the client
+        # create a second one. The reconciler sends pending chunks that were never sent.
+        db.session.rollback()
+        logger.exception("Could not send the chunks of job %s; the reconciler will", job_id)
+
+
+def _reloaded(job: Job) -> Job:
+    """The job as the database has it now (another session or a worker may have changed it)."""
+    db.session.expire_all()
+    db.session.refresh(job)
+    return job
+
+
+def _owned(user_id: int, job_id: uuid.UUID) -> tuple[ColumnElement[bool], ...]:
+    return (Job.id == job_id, Job.user_id == user_id, Job.deleted_at.is_(None))
+
+
+def _older_than(user_id: int, before: uuid.UUID) -> ColumnElement[bool]:
+    """Jobs after `before` in the list order (created_at, id descending)."""
+    # A deleted job still anchors the cursor: deleting while paging must not break paging.
+    created = db.session.scalar(
+        select(Job.created_at).where(Job.id == before, Job.user_id == user_id)
+    )
+    if created is None:
+        raise InvalidCursor("The `before` cursor does not name one of your jobs.")
+    return or_(Job.created_at < created, and_(Job.created_at == created, Job.id < before))
