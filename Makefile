@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+FLOWER_PORT ?= 5555
 
 .PHONY: run test lint typecheck bench install clean
 
@@ -18,13 +19,17 @@ $(STAMP): backend/pyproject.toml
 
 install: $(STAMP)
 
+# Everything on embedded defaults (SQLite, the filesystem broker; no server to install): the
+# API, the chunk worker, the control worker, beat and Flower, supervised by folio.devserver,
+# which prints the addresses once the API answers. Ctrl-C stops every process.
+# docs/running.md describes each process, and production on PostgreSQL + Redis.
 run: $(STAMP)
-	@echo "Folio API: http://$(HOST):$(PORT)/  (health check: http://$(HOST):$(PORT)/health)"
-	@echo "Command line: $(BIN)/folio process BOOK.pdf --out sentences.csv"
 	$(BIN)/flask --app folio.wsgi db upgrade
 	@# --preload: the workers fork from one app, so without FOLIO_SECRET_KEY they still share
 	@# the random per-process key that signs tokens.
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --preload --access-logfile - folio.wsgi:app
+	@exec $(BIN)/python -m folio.devserver --host $(HOST) --port $(PORT) \
+		--flower-port $(FLOWER_PORT) -- \
+		$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --preload --access-logfile - folio.wsgi:app
 
 lint: $(STAMP)
 	$(BIN)/ruff check backend tests bench

@@ -46,6 +46,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_url": settings.broker_url,
         "result_backend": settings.result_backend,
         "broker_transport_options": _transport_options(settings),
+        **_transport(settings),
         "broker_connection_retry_on_startup": True,
         "task_serializer": "json",
         "result_serializer": "json",
@@ -75,6 +76,12 @@ def _queue(name: str) -> Queue:
     # binding to lose. A Redis that restarted empty (or was flushed) forgets bindings, and a
     # message sent to an exchange without bindings is silently dropped.
     return Queue(name, Exchange(""), routing_key=name)
+
+
+def _transport(settings: Settings) -> dict[str, Any]:
+    if settings.broker_url.startswith("filesystem://"):
+        return {"broker_transport": "folio.broker:Transport"}
+    return {}
 
 
 def _transport_options(settings: Settings) -> dict[str, Any]:

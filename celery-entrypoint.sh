@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Start one Celery process of Folio: celery-entrypoint.sh ROLE [extra celery arguments].
+#
+# Waits for the database and the broker (at most FOLIO_WAIT_SECONDS, default 60), then execs
+# celery, so that the process a supervisor or `docker stop` signals is celery itself.
+# Used by `make run` (backend/folio/devserver.py) and by the production containers.
+# docs/running.md describes every role.
+set -euo pipefail
+
+usage() {
+  cat >&2 <<'EOF'
+usage: celery-entrypoint.sh ROLE [extra celery arguments]
+
+ROLE is one of:
+  worker          chunk worker: queues chunks-0..N-1 (N = FOLIO_CHUNK_LANES, default 4),
+                  FOLIO_WORKER_CONCURRENCY processes (default: the CPU count)
+  control-worker  the `control` queue only (finalize, reconcile), one process
+  beat            the scheduler that sends the reconciler; schedule file in FOLIO_DATA_DIR
+  flower          monitoring UI on FOLIO_FLOWER_ADDRESS:FOLIO_FLOWER_PORT (127.0.0.1:5555),
+                  basic auth FOLIO_FLOWER_USER (admin) / FOLIO_FLOWER_PASSWORD (required)
+
+Extra arguments go to celery after the role's own (a later option wins: -n other@%h).
+EOF
+}
+
+say() { echo "celery-entrypoint: $*" >&2; }
+die() {
+  say "error: $*"
+  exit 1
+}
+
+if [[ $# -lt 1 ]]; then
+  usage
+  exit 2
+fi
+role=$1
+shift
+case "$role" in
+  worker | control-worker | beat | flower) ;;
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  *)
+    say "unknown role: '$role'"
+    usage
+    exit 2
+    ;;
+esac
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# One interpreter for the wait and for celery (`python -m celery`): the active virtualenv,
+# else the repository's .venv (make run, a checkout), else the image's python (containers).
+find_python() {
+  if [[ -n ${VIRTUAL_ENV:-} && -x $VIRTUAL_ENV/bin/python ]]; then
+    echo "$VIRTUAL_ENV/bin/python"
+  elif [[ -x $here/.venv/bin/python ]]; then
+    echo "$here/.venv/bin/python"
+  elif command -v python3 >/dev/null 2>&1; then
+    command -v python3
+  elif command -v python >/dev/null 2>&1; then
+    command -v python
+  else
+    die "no python found (looked in \$VIRTUAL_ENV/bin, $here/.venv/bin and PATH)"
+  fi
+}
+
+# A positive integer from the environment variable $1, else the default $2.
+positive_int() {
+  local value=${!1:-$2}
+  [[ $value =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, got '$value'"
+  echo "$value"
+}
+
+cpu_count() {
+  nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2
+}
+
+python=$(find_python)
+loglevel=${FOLIO_LOG_LEVEL:-INFO}
+max_tasks=$(positive_int FOLIO_WORKER_MAX_TASKS_PER_CHILD 200)
+
+# Every setting is checked before the wait: waiting cannot fix a mistake.
+case "$role" in
+  worker)
+    lanes=$(positive_int FOLIO_CHUNK_LANES 4)
+    queues=chunks-0
+    for ((lane = 1; lane < lanes; lane++)); do
+      queues+=",chunks-$lane"
+    done
+    concurrency=$(positive_int FOLIO_WORKER_CONCURRENCY "$(cpu_count)")
+    ;;
+  flower)
+    flower_user=${FOLIO_FLOWER_USER:-admin}
+    flower_password=${FOLIO_FLOWER_PASSWORD:-}
+    [[ -n $flower_password ]] || die "FOLIO_FLOWER_PASSWORD is empty: Flower refuses to \
+start without basic auth (set it to a long random string)"
+    # Flower splits its credential list on commas and each credential on the first colon.
+    [[ $flower_user != *[:,]* ]] || die "FOLIO_FLOWER_USER must not contain ':' or ','"
+    [[ $flower_password != *,* ]] || die "FOLIO_FLOWER_PASSWORD must not contain ','"
+    flower_port=$(positive_int FOLIO_FLOWER_PORT 5555)
+    ;;
+esac
+
+"$python" -m folio.waitfor || exit $?
+
+case "$role" in
+  worker)
+    # -E: task events, which Flower shows.
+    exec "$python" -m celery -A folio.worker worker -Q "$queues" -c "$concurrency" \
+      -n 'chunks@%h' --max-tasks-per-child "$max_tasks" -E --loglevel "$loglevel" "$@"
+    ;;
+  control-worker)
+    # Its own process, so finalize and reconcile never wait behind a queue of chunks.
+    exec "$python" -m celery -A folio.worker worker -Q control -c 1 \
+      -n 'control@%h' --max-tasks-per-child "$max_tasks" -E --loglevel "$loglevel" "$@"
+    ;;
+  beat)
+    # The data dir exactly as the app resolves it (default, ~, relative paths).
+    data_dir=$("$python" -c 'from folio.config import Settings; print(Settings.from_env().data_dir)')
+    mkdir -p "$data_dir"
+    exec "$python" -m celery -A folio.worker beat -s "$data_dir/celerybeat-schedule" \
+      --loglevel "$loglevel" "$@"
+    ;;
+  flower)
+    # Through Flower's own environment variable, not --basic-auth: a command line is
+    # readable by every user of the machine (ps), a process environment is not.
+    export FLOWER_BASIC_AUTH="$flower_user:$flower_password"
+    unset FOLIO_FLOWER_PASSWORD
+    exec "$python" -m celery -A folio.worker flower \
+      --address="${FOLIO_FLOWER_ADDRESS:-127.0.0.1}" --port="$flower_port" "$@"
+    ;;
+esac
