@@ -40,8 +40,8 @@ SENTENCES = [
         split=True,
     ),
     OutputSentence("Le cœur\tet l’œil,\nà la ligne.", "00012:000007", 12, words=7, cut="hard"),
-    OutputSentence('"Entrez", dit-elle.', "00013:000000", 13, words=3, processor="llm"),
-    OutputSentence("=SUM(A1) n’est pas une formule.", "00014:000100", 14, words=5),
+    OutputSentence('"Entrez", dit-elle.', "00013:000000", 13, words=3, processor="gemini"),
+    OutputSentence("=SUM(A1) n’est pas une formule.", "00014:000100", 14, words=5, repaired=True),
     OutputSentence("# Chapitre premier", "00015:000000", 15, words=3, heading=True),
 ]
 # What a line-based format must show for each text: tab and newline become single spaces.
@@ -89,6 +89,7 @@ def test_jsonl_round_trips() -> None:
         "processor",
         "split",
         "cut",
+        "repaired",
     ]
 
 

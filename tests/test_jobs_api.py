@@ -57,6 +57,7 @@ def test_a_job_reserves_its_estimate_and_sends_its_planned_chunks(
         assert job is not None
         assert job.settings == {
             **SETTINGS,
+            "model": "",
             "chunk_pages": 3,
             "overlap": 1,
             "furniture": ["#", "le titre"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -13,6 +14,15 @@ from typing import Any, Literal, cast
 
 from flask import current_app
 from limits import parse_many
+
+from folio.llm_pricing import DEFAULT_PRICING, ModelPrice, parse_pricing
+from folio.pipeline.processors.base import Limiter
+from folio.pipeline.processors.llm_config import (
+    DEFAULT_ALLOWED_MODELS,
+    DEFAULT_MODELS,
+    FALLBACKS,
+    LLMConfig,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT / "var"
@@ -53,6 +63,30 @@ def env_int(environ: Mapping[str, str], name: str, default: int, *, minimum: int
     if number < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+def env_float(
+    environ: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0
+) -> float:
+    """Read a number of at least `minimum`; raise ValueError naming the variable otherwise."""
+    value = _raw(environ, name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not number >= minimum or number == float("inf"):
+        raise ValueError(f"{name} must be a finite number of at least {minimum}, got {value!r}")
+    return number
+
+
+def env_list(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Read a comma-separated list (blank items dropped)."""
+    value = _raw(environ, name)
+    if value is None:
+        return default
+    return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
 def env_bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -104,6 +138,45 @@ def env_choice(
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return allowed[value]
+
+
+def llm_config(environ: Mapping[str, str], provider: str) -> LLMConfig:
+    """One LLM provider's configuration: FOLIO_GEMINI_* or FOLIO_OPENAI_*, and FOLIO_LLM_*."""
+    prefix = f"FOLIO_{provider.upper()}_"
+    default_model = DEFAULT_MODELS[provider]
+    budget = env_int(environ, "FOLIO_GEMINI_THINKING_BUDGET", 0, minimum=-1)
+    return LLMConfig(
+        provider=provider,
+        model=env_str(environ, prefix + "MODEL", default_model),
+        api_key=env_str(environ, prefix + "API_KEY", ""),
+        base_url=env_str(environ, prefix + "BASE_URL", ""),
+        api_version=env_str(environ, prefix + "API_VERSION", "v1beta")
+        if provider == "gemini"
+        else "",
+        models=env_list(environ, prefix + "MODELS", DEFAULT_ALLOWED_MODELS[provider]),
+        timeout_seconds=env_float(environ, "FOLIO_LLM_TIMEOUT_SECONDS", 60.0, minimum=0.01),
+        batch_items=env_int(environ, "FOLIO_LLM_BATCH_ITEMS", 20),
+        context_sentences=env_int(environ, "FOLIO_LLM_CONTEXT_SENTENCES", 2, minimum=0),
+        max_attempts=env_int(environ, "FOLIO_LLM_MAX_ATTEMPTS", 4),
+        backoff_seconds=env_float(environ, "FOLIO_LLM_BACKOFF_SECONDS", 1.0),
+        backoff_max_seconds=env_float(environ, "FOLIO_LLM_BACKOFF_MAX_SECONDS", 60.0),
+        fallback=env_choice(environ, "FOLIO_LLM_FALLBACK", "local", FALLBACKS),
+        drift_threshold=env_float(environ, "FOLIO_LLM_DRIFT_THRESHOLD", 0.7),
+        # -1: leave thinking to the model's default (models that cannot turn it off).
+        thinking_budget=None if budget == -1 else budget,
+    )
+
+
+def llm_limits_url(environ: Mapping[str, str]) -> str:
+    """FOLIO_LLM_LIMITS_URL; by default the rate-limit Redis when there is one, else memory."""
+    storage = env_str(environ, "FOLIO_RATELIMIT_STORAGE_URL", "memory://")
+    default = storage if storage.startswith(("redis://", "rediss://")) else "memory://"
+    return env_str(environ, "FOLIO_LLM_LIMITS_URL", default)
+
+
+def llm_pricing(environ: Mapping[str, str]) -> dict[str, ModelPrice]:
+    """FOLIO_LLM_PRICING: credits per 1000 tokens by model (see folio.llm_pricing)."""
+    return parse_pricing(env_str(environ, "FOLIO_LLM_PRICING", json.dumps(DEFAULT_PRICING)))
 
 
 @functools.cache
@@ -160,6 +233,14 @@ class Settings:
     upload_ttl_minutes: int
     flower_user: str
     flower_password: str = field(repr=False)
+    # LLM processors (docs/llm.md). The API keys live inside and stay out of every repr.
+    gemini: LLMConfig
+    openai: LLMConfig
+    llm_pricing: dict[str, ModelPrice] = field(hash=False)
+    llm_limits_url: str = field(repr=False)
+    llm_rpm: int
+    llm_tpm: int
+    llm_limit_window_seconds: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -201,6 +282,28 @@ class Settings:
             upload_ttl_minutes=env_int(environ, "FOLIO_UPLOAD_TTL_MINUTES", 60),
             flower_user=env_str(environ, "FOLIO_FLOWER_USER", "admin"),
             flower_password=env_str(environ, "FOLIO_FLOWER_PASSWORD", ""),
+            gemini=llm_config(environ, "gemini"),
+            openai=llm_config(environ, "openai"),
+            llm_pricing=llm_pricing(environ),
+            llm_limits_url=llm_limits_url(environ),
+            llm_rpm=env_int(environ, "FOLIO_LLM_RPM", 60),
+            llm_tpm=env_int(environ, "FOLIO_LLM_TPM", 1_000_000),
+            llm_limit_window_seconds=env_float(
+                environ, "FOLIO_LLM_LIMIT_WINDOW_SECONDS", 60.0, minimum=0.1
+            ),
+        )
+
+    @property
+    def llm(self) -> dict[str, LLMConfig]:
+        """The LLM processors' configurations by processor name (for `ProcessContext.llm`)."""
+        return {"gemini": self.gemini, "openai": self.openai}
+
+    def llm_limiter(self) -> Limiter:
+        """This process's shared rate limiter for LLM calls (Redis when configured)."""
+        from folio.llm_limits import shared_limiter
+
+        return shared_limiter(
+            self.llm_limits_url, self.llm_rpm, self.llm_tpm, self.llm_limit_window_seconds
         )
 
     @property

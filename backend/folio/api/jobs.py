@@ -41,6 +41,11 @@ class JobSettingsSchema(Schema):
     min_words = fields.Integer(load_default=2, strict=True)
     include_headings = fields.Boolean(load_default=False)
     processor = fields.String(load_default="local", validate=validate.Length(min=1, max=32))
+    model = fields.String(
+        load_default="",
+        validate=validate.Length(max=128),
+        metadata={"description": "An LLM processor's model (default: the server's)."},
+    )
     chunk_pages = fields.Integer(
         load_default=None, strict=True, metadata={"description": "Default FOLIO_CHUNK_PAGES."}
     )
@@ -163,6 +168,7 @@ def create_job(body: dict[str, Any]) -> tuple[Job, int, dict[str, str]]:
         min_words=chosen["min_words"],
         include_headings=chosen["include_headings"],
         processor=chosen["processor"],
+        model=chosen["model"],
     )
     job = jobs.create_job(current_user().id, body["upload_id"], process, chosen["chunk_pages"])
     return job, 202, {"Location": url_for("jobs.get_job", job_id=job.id)}

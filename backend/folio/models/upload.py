@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from folio.models.base import Base, JsonType, utcnow
@@ -53,3 +53,5 @@ class JobSentence(Base):
     processor: Mapped[str] = mapped_column(String(32))
     split: Mapped[bool]
     cut: Mapped[str] = mapped_column(String(8))
+    # An LLM failed this sentence and the local normalizer split it instead.
+    repaired: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -76,6 +76,7 @@ def _record(index: int, sentence: OutputSentence) -> dict[str, Any]:
         "processor": sentence.processor,
         "split": sentence.split,
         "cut": sentence.cut,
+        "repaired": sentence.repaired,
     }
 
 

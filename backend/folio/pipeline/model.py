@@ -8,6 +8,8 @@ from typing import Any
 from folio.pipeline.errors import InvalidSettings
 
 CUT_CLAUSE, CUT_PHRASE, CUT_HARD = "clause", "phrase", "hard"
+# A piece after the first of a sentence that an LLM rewrote: the model chose where to cut.
+CUT_LLM = "llm"
 MIN_LIMIT = 3
 MAX_LIMIT = 60
 
@@ -75,7 +77,10 @@ class OutputSentence:
 
     `cut` says where a piece after the first was cut from the one before: at a clause
     boundary ("clause"), between two phrases ("phrase"), or where no boundary was found
-    ("hard"); it is empty for the first piece and for sentences left whole.
+    ("hard"), or by an LLM ("llm"); it is empty for the first piece and for sentences left
+    whole. `repaired` marks the pieces of a sentence that an LLM processor failed (an invalid
+    answer twice, or no answer) and the local normalizer split instead; their `processor` is
+    "local".
     """
 
     text: str
@@ -87,6 +92,7 @@ class OutputSentence:
     processor: str = "local"
     split: bool = False
     cut: str = ""
+    repaired: bool = False
 
     @property
     def hard_cut(self) -> bool:
@@ -111,6 +117,8 @@ class ProcessSettings:
     min_words: int = 2
     include_headings: bool = False
     processor: str = "local"
+    # An LLM processor's model; empty means the processor's configured default.
+    model: str = ""
 
     def __post_init__(self) -> None:
         if not MIN_LIMIT <= self.limit <= MAX_LIMIT:
@@ -122,9 +130,36 @@ class ProcessSettings:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What LLM calls cost: requests sent (failed ones included) and the tokens they used."""
+
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.calls + other.calls,
+            self.tokens_in + other.tokens_in,
+            self.tokens_out + other.tokens_out,
+        )
+
+    @property
+    def tokens(self) -> int:
+        """Input and output tokens together."""
+        return self.tokens_in + self.tokens_out
+
+
 @dataclass(slots=True)
 class ChunkResult:
-    """What one chunk produced: its sentences and counters for progress and billing."""
+    """What one chunk produced: its sentences and counters for progress and billing.
+
+    `stopped` means the cancel flag was seen before the chunk's work was done: `sentences`
+    is then incomplete and must not be recorded as the chunk's result. `usage` counts the
+    LLM calls made all the same; `model` and `prompt_version` are empty for the local
+    processor.
+    """
 
     chunk: ChunkPlan
     sentences: list[OutputSentence] = field(default_factory=list)
@@ -132,3 +167,9 @@ class ChunkResult:
     hard_cuts: int = 0
     pages_without_text: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    usage: Usage = field(default_factory=Usage)
+    stopped: bool = False
+    retried: int = 0
+    repaired: int = 0
+    model: str = ""
+    prompt_version: str = ""

@@ -25,7 +25,7 @@ from folio.pipeline.model import (
 )
 from folio.pipeline.pdf import Source
 from folio.pipeline.plan import DEFAULT_CHUNK_PAGES, DEFAULT_OVERLAP, own, plan_chunks
-from folio.pipeline.processors import get_processor
+from folio.pipeline.processors import ProcessContext, processor_for
 from folio.pipeline.segment import segment
 
 # Called after each chunk with its result and the number of chunks in the plan.
@@ -57,19 +57,33 @@ def run_chunk(
     furniture: Furniture,
     settings: ProcessSettings,
     password: str | None = None,
+    context: ProcessContext | None = None,
 ) -> ChunkResult:
-    """Extract, segment, own and process one chunk of a document."""
+    """Extract, segment, own and process one chunk of a document.
+
+    `context` carries the cancel flag, the shared rate limiter and the LLM configurations;
+    the default suits the local processor. Raises `LLMUnavailable` when an LLM processor's
+    model does not answer and its fallback is "fail".
+    """
     started = time.perf_counter()
+    context = context or ProcessContext()
+    processor = processor_for(settings, context.llm)
     extracted = extract(path, chunk.read_first, chunk.read_last, furniture, password)
     sentences = own(chunk, segment(extracted))
-    output = get_processor(settings.processor).process(sentences, settings)
+    output = processor.process(sentences, settings, context)
     return ChunkResult(
         chunk=chunk,
-        sentences=output,
+        sentences=output.sentences,
         source_sentences=len(sentences),
         hard_cuts=sum(1 for sentence in output if sentence.hard_cut),
         pages_without_text=[p for p in extracted.pages_without_text if chunk.owns(p)],
         seconds=time.perf_counter() - started,
+        usage=output.usage,
+        stopped=output.stopped,
+        retried=output.retried,
+        repaired=output.repaired,
+        model=processor.model,
+        prompt_version=processor.prompt_version,
     )
 
 

@@ -12,6 +12,7 @@ import enum
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,8 @@ from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk, JobStatus
 from folio.models.base import utcnow
 from folio.pipeline.errors import PipelineError
-from folio.pipeline.model import ChunkPlan, ChunkResult, Furniture
+from folio.pipeline.model import ChunkPlan, ChunkResult, Furniture, Usage
+from folio.pipeline.processors import ProcessContext
 from folio.pipeline.runner import run_chunk
 from folio.services import dispatch
 from folio.services.jobstate import (
@@ -82,6 +84,9 @@ def process_chunk(job_id: uuid.UUID, index: int, worker: str) -> Outcome:
     except PipelineError as error:
         record_failure(claim, error.code, error.message)
         return Outcome.FAILED
+    if result.stopped:  # cancelled mid-chunk: its tokens are counted, its sentences not kept
+        _finish(claim, utcnow(), ChunkStatus.CANCELLED, usage=result.usage)
+        return Outcome.CANCELLED
     try:
         record_success(claim, result)
     except OperationalError:
@@ -166,7 +171,9 @@ def record_success(claim: Claim, result: ChunkResult) -> bool:
     """Store the chunk's sentences if this worker still holds it; count it on the job."""
     now = utcnow()
     sentences = [sentence.to_dict() for sentence in result.sentences]
-    return _finish(claim, now, ChunkStatus.DONE, result=sentences, seconds=result.seconds)
+    return _finish(
+        claim, now, ChunkStatus.DONE, usage=result.usage, result=sentences, seconds=result.seconds
+    )
 
 
 def record_failure(claim: Claim, code: str, message: str) -> bool:
@@ -185,7 +192,10 @@ def release(claim: Claim) -> None:
     db.session.commit()
 
 
-def _finish(claim: Claim, now: datetime, status: ChunkStatus, **values: Any) -> bool:
+def _finish(
+    claim: Claim, now: datetime, status: ChunkStatus, usage: Usage | None = None, **values: Any
+) -> bool:
+    usage = usage or Usage()
     chunk = db.session.get(JobChunk, claim.chunk_id)
     assert chunk is not None
     started = chunk.started_at or now
@@ -196,6 +206,8 @@ def _finish(claim: Claim, now: datetime, status: ChunkStatus, **values: Any) -> 
             status=status,
             finished_at=now,
             lease_expires_at=None,
+            tokens_in=usage.tokens_in,
+            tokens_out=usage.tokens_out,
             **{"seconds": (now - started).total_seconds(), **values},
         )
         .returning(JobChunk.id)
@@ -207,9 +219,10 @@ def _finish(claim: Claim, now: datetime, status: ChunkStatus, **values: Any) -> 
     _count(
         chunk.job_id,
         now,
-        failed=0 if done else 1,
+        failed=1 if status == ChunkStatus.FAILED else 0,
         pages=owned_pages(chunk) if done else 0,
         processed=1 if done else 0,
+        usage=usage,
     )
     db.session.commit()
     _finalize_if_idle(chunk.job_id)
@@ -226,12 +239,19 @@ def _held(claim: Claim) -> tuple[Any, ...]:
 
 
 def _count(
-    job_id: uuid.UUID, now: datetime, *, failed: int, pages: int, processed: int = 0
+    job_id: uuid.UUID,
+    now: datetime,
+    *,
+    failed: int,
+    pages: int,
+    processed: int = 0,
+    usage: Usage | None = None,
 ) -> None:
     """Add finished chunks to the job's counters; progress only ever moves forward."""
     finished = Job.processed_chunks + Job.failed_chunks + processed + failed
     # 99 at most: 100 is for finalize, when the sentences are merged and stored.
     progress = (finished * 99) // Job.total_chunks
+    usage = usage or Usage()
     db.session.execute(
         update(Job)
         .where(Job.id == job_id)
@@ -244,6 +264,9 @@ def _count(
                     (progress > Job.progress_percent, progress), else_=Job.progress_percent
                 ),
                 current_page=func.coalesce(Job.current_page, 0) + pages,
+                llm_calls=Job.llm_calls + usage.calls,
+                tokens_in=Job.tokens_in + usage.tokens_in,
+                tokens_out=Job.tokens_out + usage.tokens_out,
             )
         )
     )
@@ -270,7 +293,24 @@ def _run(job: Job, chunk: JobChunk) -> ChunkResult:
         chunk.read_last_page,
     )
     furniture = Furniture(frozenset(job.settings.get("furniture", [])))
-    return run_chunk(job_path(job), plan, furniture, process_settings(job))
+    settings = process_settings(job)
+    context = ProcessContext(
+        should_stop=_cancel_flag(job.id),
+        limiter=current_settings().llm_limiter() if settings.processor != "local" else None,
+        llm=current_settings().llm,
+    )
+    return run_chunk(job_path(job), plan, furniture, settings, context=context)
+
+
+def _cancel_flag(job_id: uuid.UUID) -> Callable[[], bool]:
+    """The cancel flag of the job, read afresh at each call (between LLM batches)."""
+
+    def should_stop() -> bool:
+        requested = db.session.scalar(select(Job.cancel_requested_at).where(Job.id == job_id))
+        db.session.rollback()  # end the read: the next call must see newer commits (SQLite)
+        return requested is not None
+
+    return should_stop
 
 
 def _inject_fault(chunk: JobChunk) -> None:

@@ -13,10 +13,11 @@ from sqlalchemy import delete, insert, select, update
 
 from folio.config import current_settings
 from folio.extensions import db
-from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus
+from folio.llm_pricing import credits_for
+from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus, LedgerEntry, LedgerKind
 from folio.models.base import utcnow
 from folio.pipeline.merge import merge
-from folio.pipeline.model import OutputSentence
+from folio.pipeline.model import OutputSentence, Usage
 from folio.services import credits
 from folio.services.jobstate import FINAL, cancel_pending_chunks, owned_pages, touched
 
@@ -48,11 +49,33 @@ def finalize_job(job_id: uuid.UUID) -> JobStatus | None:
         db.session.rollback()
         return None
     _store(job, chunks, status)
-    charged = sum(
-        owned_pages(c) for c in chunks if c.run == job.run and c.status == ChunkStatus.DONE
-    )
-    credits.settle(job_id, charged * current_settings().credits_per_page, run=job.run)  # commits
+    credits.settle(job_id, charge(job, chunks), run=job.run)  # commits with the above
     return status
+
+
+def charge(job: Job, chunks: list[JobChunk]) -> int:
+    """What this run costs: the pages of its done chunks, or an LLM's tokens, within reserve."""
+    settings = current_settings()
+    in_run = [chunk for chunk in chunks if chunk.run == job.run]
+    if job.settings.get("processor", "local") == "local":
+        done = [chunk for chunk in in_run if chunk.status == ChunkStatus.DONE]
+        return sum(owned_pages(chunk) for chunk in done) * settings.credits_per_page
+    # Every call of the run is paid, a cancelled chunk's included: the calls were made. A
+    # failed chunk is not charged.
+    billed = [chunk for chunk in in_run if chunk.status != ChunkStatus.FAILED]
+    usage = Usage(0, sum(c.tokens_in for c in billed), sum(c.tokens_out for c in billed))
+    return min(_reserved(job), credits_for(usage, job.model or "", settings.llm_pricing))
+
+
+def _reserved(job: Job) -> int:
+    entry = db.session.scalar(
+        select(LedgerEntry).where(
+            LedgerEntry.job_id == job.id,
+            LedgerEntry.kind == LedgerKind.RESERVE,
+            LedgerEntry.run == job.run,
+        )
+    )
+    return -entry.delta if entry is not None else 0
 
 
 def final_status(job: Job, chunks: list[JobChunk]) -> JobStatus:

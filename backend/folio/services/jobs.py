@@ -21,6 +21,7 @@ from folio.models.base import utcnow
 from folio.pipeline.inspect import learn_furniture
 from folio.pipeline.model import ChunkPlan, ProcessSettings
 from folio.pipeline.plan import DEFAULT_OVERLAP, plan_chunks
+from folio.pipeline.processors import processor_for
 from folio.services import credits, dispatch, jobstate, storage, uploads
 from folio.services.errors import Conflict, ServiceError
 
@@ -73,10 +74,14 @@ def create_job(
     size = current_settings().chunk_pages if chunk_pages is None else chunk_pages
     upload = uploads.usable_upload(user_id, upload_id, now)
     plan = plan_chunks(upload.page_count, size, DEFAULT_OVERLAP)
+    # Refuses an unknown or unconfigured processor, or a model it does not offer (400).
+    processor = processor_for(process, current_settings().llm)
     amount = credits.estimate(upload.page_count, process)
     # Read before the transaction starts: SQLite holds its write lock until the commit.
     furniture = sorted(learn_furniture(storage.path_of(upload.file_key)).texts)
     job = _new_job(user_id, upload, process, size, furniture, amount, len(plan))
+    job.model = processor.model or None
+    job.prompt_version = processor.prompt_version or None
     try:
         db.session.add(job)
         db.session.flush()
@@ -213,6 +218,7 @@ def _new_job(
             "min_words": process.min_words,
             "include_headings": process.include_headings,
             "processor": process.processor,
+            "model": process.model,
             "chunk_pages": chunk_pages,
             "overlap": DEFAULT_OVERLAP,
             "furniture": furniture,

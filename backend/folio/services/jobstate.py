@@ -136,4 +136,5 @@ def process_settings(job: Job) -> ProcessSettings:
         min_words=stored["min_words"],
         include_headings=stored.get("include_headings", False),
         processor=stored.get("processor", "local"),
+        model=stored.get("model", ""),
     )

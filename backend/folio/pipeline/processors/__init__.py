@@ -1,21 +1,87 @@
-"""Processors plug into stage 6; `get_processor` picks one by name."""
+"""Processors plug into stage 6; `get_processor` picks one by name.
+
+`local` is built in; the LLM processors (`gemini`, `openai`) need an `LLMConfig`, which
+`folio.config.Settings.llm` builds from the environment. The provider modules are imported
+on first use: the SDK takes most of a second to import and the CLI never needs it.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from folio.pipeline.errors import InvalidSettings
-from folio.pipeline.processors.base import Processor
+from folio.pipeline.model import ProcessSettings
+from folio.pipeline.processors.base import Limiter, ProcessContext, Processor, ProcessOutput
+from folio.pipeline.processors.llm_config import LLMConfig
 from folio.pipeline.processors.local import LocalNormalizer
 
-_PROCESSORS: dict[str, type[LocalNormalizer]] = {LocalNormalizer.name: LocalNormalizer}
+# name → (module, class) of the LLM processors.
+_LLM_PROCESSORS = {
+    "gemini": ("folio.pipeline.processors.gemini", "GeminiProcessor"),
+    "openai": ("folio.pipeline.processors.openai_compat", "OpenAICompatibleProcessor"),
+}
+PROCESSOR_NAMES: tuple[str, ...] = (LocalNormalizer.name, *_LLM_PROCESSORS)
 
 
-def get_processor(name: str) -> Processor:
-    """A processor instance by name; unknown names are a settings error."""
-    try:
-        return _PROCESSORS[name]()
-    except KeyError:
-        known = ", ".join(sorted(_PROCESSORS))
-        raise InvalidSettings(f"Unknown processor {name!r}; choose one of: {known}.") from None
+@dataclass(frozen=True, slots=True)
+class ProcessorInfo:
+    """What the API lists about a processor: whether it can run here, and its models."""
+
+    name: str
+    available: bool
+    default_model: str
+    models: tuple[str, ...]
 
 
-__all__ = ["Processor", "get_processor"]
+def get_processor(name: str, llm: LLMConfig | None = None) -> Processor:
+    """A processor instance by name; unknown or unconfigured names are a settings error."""
+    if name == LocalNormalizer.name:
+        return LocalNormalizer()
+    if name not in _LLM_PROCESSORS:
+        known = ", ".join(PROCESSOR_NAMES)
+        raise InvalidSettings(f"Unknown processor {name!r}; choose one of: {known}.")
+    if llm is None or not llm.enabled:
+        raise InvalidSettings(f"The processor {name!r} is not configured on this server.")
+    if llm.provider != name:
+        raise ValueError(f"a {llm.provider} configuration given for the {name} processor")
+    module, cls = _LLM_PROCESSORS[name]
+    processor: Processor = getattr(importlib.import_module(module), cls)(llm)
+    return processor
+
+
+def processor_for(settings: ProcessSettings, llm: Mapping[str, LLMConfig]) -> Processor:
+    """The processor a job's settings ask for, on the model they name (checked)."""
+    config = llm.get(settings.processor)
+    if settings.model and settings.processor == LocalNormalizer.name:
+        raise InvalidSettings("The local processor has no model to choose.")
+    if config is not None:
+        config = config.for_model(settings.model)
+    return get_processor(settings.processor, config)
+
+
+def catalog(llm: Mapping[str, LLMConfig]) -> list[ProcessorInfo]:
+    """Every processor, in a fixed order, with what a client may choose."""
+    infos = [ProcessorInfo(LocalNormalizer.name, True, "", ())]
+    for name in _LLM_PROCESSORS:
+        config = llm.get(name)
+        if config is None:
+            infos.append(ProcessorInfo(name, False, "", ()))
+        else:
+            infos.append(ProcessorInfo(name, config.enabled, config.model, config.allowed_models))
+    return infos
+
+
+__all__ = [
+    "PROCESSOR_NAMES",
+    "LLMConfig",
+    "Limiter",
+    "ProcessContext",
+    "ProcessOutput",
+    "Processor",
+    "ProcessorInfo",
+    "catalog",
+    "get_processor",
+    "processor_for",
+]

@@ -2,9 +2,68 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
-from folio.pipeline.model import OutputSentence, ProcessSettings, Sentence
+from folio.pipeline.model import OutputSentence, ProcessSettings, Sentence, Usage
+
+if TYPE_CHECKING:
+    from folio.pipeline.processors.llm_config import LLMConfig
+
+
+class Limiter(Protocol):
+    """A rate limit shared by every process that calls a model (see `folio.llm_limits`)."""
+
+    def acquire(self, model: str, tokens: int) -> None:
+        """Block until one more request of about `tokens` tokens to `model` is allowed."""
+        ...
+
+
+def never() -> bool:
+    """The default cancel flag: never raised."""
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessContext:
+    """What the caller supplies around a run: the cancel flag, the rate limit, LLM settings.
+
+    `should_stop` is checked before every LLM call; once it returns True no new call starts.
+    `llm` maps a processor name ("gemini", "openai") to its configuration.
+    """
+
+    should_stop: Callable[[], bool] = never
+    limiter: Limiter | None = None
+    llm: Mapping[str, LLMConfig] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ProcessOutput:
+    """A processor's answer: the sentences in reading order, what the LLM calls cost, and how
+    many source sentences needed a second ask (`retried`) or the local normalizer
+    (`repaired`).
+
+    `stopped` means the cancel flag stopped the run: `sentences` is then incomplete.
+    Iterating the output iterates its sentences.
+    """
+
+    sentences: list[OutputSentence] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    stopped: bool = False
+    retried: int = 0
+    repaired: int = 0
+
+    @property
+    def flagged(self) -> int:
+        """Output sentences that carry the `repaired` flag."""
+        return sum(1 for sentence in self.sentences if sentence.repaired)
+
+    def __iter__(self) -> Iterator[OutputSentence]:
+        return iter(self.sentences)
+
+    def __len__(self) -> int:
+        return len(self.sentences)
 
 
 class Processor(Protocol):
@@ -12,11 +71,19 @@ class Processor(Protocol):
 
     Every output sentence carries the `source_id` of the sentence it came from, and the
     pieces of one source sentence are numbered by `part` in reading order. Headings pass
-    through unchanged (or are dropped when the settings exclude them).
+    through unchanged (or are dropped when the settings exclude them). `model` and
+    `prompt_version` are what a job records (empty for the local processor).
     """
 
     name: str
+    model: str
+    prompt_version: str
 
-    def process(self, sentences: list[Sentence], settings: ProcessSettings) -> list[OutputSentence]:
+    def process(
+        self,
+        sentences: list[Sentence],
+        settings: ProcessSettings,
+        context: ProcessContext | None = None,
+    ) -> ProcessOutput:
         """Process `sentences` in order."""
         ...

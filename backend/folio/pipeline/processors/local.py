@@ -25,6 +25,7 @@ from folio.pipeline.model import (
     ProcessSettings,
     Sentence,
 )
+from folio.pipeline.processors.base import ProcessContext, ProcessOutput
 from folio.pipeline.text import is_word
 
 _CONJUNCTIONS = frozenset(
@@ -96,15 +97,26 @@ class LocalNormalizer:
     """The `local` processor: see the module docstring."""
 
     name = "local"
+    model = ""
+    prompt_version = ""
 
-    def process(self, sentences: list[Sentence], settings: ProcessSettings) -> list[OutputSentence]:
-        """Split every sentence longer than the limit; pass the others through."""
+    def process(
+        self,
+        sentences: list[Sentence],
+        settings: ProcessSettings,
+        context: ProcessContext | None = None,
+    ) -> ProcessOutput:
+        """Split every sentence longer than the limit; pass the others through.
+
+        The local processor makes no call, so it has nothing to cancel between: it ignores
+        the context and always finishes.
+        """
         out: list[OutputSentence] = []
         for sentence in sentences:
             if sentence.heading and not settings.include_headings:
                 continue
             out.extend(self.split(sentence, settings))
-        return out
+        return ProcessOutput(out)
 
     def split(self, sentence: Sentence, settings: ProcessSettings) -> list[OutputSentence]:
         """The output sentences for one source sentence."""

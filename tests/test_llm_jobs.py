@@ -1,0 +1,126 @@
+"""LLM jobs end to end: a novel through the HTTP API, real workers, the fake LLM server.
+
+The workers run on PostgreSQL + Redis (as production does) and talk to the fake server on
+localhost, never to Google.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from books import BOOKS, processed
+from fakellm import FakeLLM, Fault
+from folio.extensions import db
+from folio.llm_pricing import credits_for
+from folio.models import Job, JobSentence
+from folio.pipeline.model import Usage
+from test_fanout import User, chunks, ledger, production  # noqa: F401  (fixture)
+from workers import Stack, wait_for
+
+pytestmark = pytest.mark.corpus
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLLM]:
+    """The fake Gemini / OpenAI-compatible server, in this process."""
+    with FakeLLM() as server:
+        yield server
+
+
+def llm_stack(production: Stack, fake: FakeLLM) -> Stack:  # noqa: F811
+    """The production stack pointed at the fake server for both LLM processors."""
+    production.environ.update(
+        {
+            "FOLIO_GEMINI_API_KEY": "test-key-not-a-secret",
+            "FOLIO_GEMINI_BASE_URL": fake.url,
+            "FOLIO_OPENAI_BASE_URL": f"{fake.url}/v1",
+            "FOLIO_OPENAI_MODEL": "local-model",
+            "FOLIO_LLM_TIMEOUT_SECONDS": "20",
+        }
+    )
+    return production
+
+
+@pytest.mark.parametrize("processor", ["gemini", "openai"])
+def test_a_novel_through_an_llm(
+    corpus_dir: Path,
+    production: Stack,  # noqa: F811
+    fake: FakeLLM,
+    processor: str,
+) -> None:
+    stack = llm_stack(production, fake)
+    stack.start_worker("w1")
+    app = stack.app()
+    user = User(app, "reader@example.com", credits=20_000)
+    pdf = corpus_dir / "pdfs" / BOOKS["verne"].pdf
+    job_id = user.submit(pdf, processor=processor)
+    final = user.wait(job_id, 300)[-1]
+    assert final["status"] == "completed", stack.log_tail()
+    sentences = _sentences(app, job_id)
+    assert all(s["words"] <= 8 for s in sentences)
+    produced = [s["processor"] for s in sentences]
+    assert produced.count(processor) > 0.5 * len(produced)
+    # Nothing lost: every source sentence of the local run is there, in the same order.
+    local_ids = list(dict.fromkeys(s.source_id for s in processed(corpus_dir, "verne").sentences))
+    assert list(dict.fromkeys(s["source_id"] for s in sentences)) == local_ids
+    answered = [entry for entry in fake.log if entry.status == 200]
+    assert final["llm_calls"] == len(fake.log)
+    assert final["tokens_in"] == sum(entry.prompt_tokens for entry in answered)
+    assert final["tokens_out"] == sum(entry.completion_tokens for entry in answered)
+    with app.app_context():
+        job = db.session.get(Job, uuid.UUID(job_id))
+        assert job is not None and job.prompt_version and job.model
+        pricing = app.config["FOLIO_SETTINGS"].llm_pricing
+        usage = Usage(0, job.tokens_in, job.tokens_out)
+        expected = min(job.reserved_credits, credits_for(usage, job.model, pricing))
+    assert final["charged_credits"] == expected > 0
+    reserve, settle = ledger(app, job_id)
+    assert reserve == ("reserve", 0, -final["reserved_credits"])
+    assert settle == ("settle", 0, final["reserved_credits"] - expected)
+
+
+def test_cancel_stops_new_llm_calls(
+    corpus_dir: Path,
+    production: Stack,  # noqa: F811
+    fake: FakeLLM,
+) -> None:
+    stack = llm_stack(production, fake)
+    fake.set_faults([Fault("latency", times=None, seconds=0.4)])
+    stack.start_worker("w1", concurrency=2)
+    app = stack.app()
+    user = User(app, "reader@example.com", credits=20_000)
+    job_id = user.submit(corpus_dir / "pdfs" / BOOKS["verne"].pdf, processor="gemini")
+    wait_for(lambda: len(fake.log) >= 4, 60, "a few LLM calls")
+    assert (
+        user.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=user.headers).status_code == 202
+    )
+    final = user.wait(job_id, 30)[-1]
+    assert final["status"] == "cancelled"
+    with app.app_context():
+        job = db.session.get(Job, uuid.UUID(job_id))
+        assert job is not None and job.cancel_requested_at is not None
+        asked = job.cancel_requested_at.timestamp()
+    late = [entry for entry in fake.log if entry.time > asked]
+    # At most one batch per running chunk can start in the instant the flag is written.
+    assert len(late) <= 2, [entry.time - asked for entry in late]
+    assert final["charged_credits"] <= final["reserved_credits"]
+    assert len(chunks(app, job_id)) == final["total_chunks"]
+
+
+def _sentences(app: Flask, job_id: str) -> list[dict[str, Any]]:
+    with app.app_context():
+        rows = db.session.scalars(
+            select(JobSentence)
+            .where(JobSentence.job_id == uuid.UUID(job_id))
+            .order_by(JobSentence.index)
+        ).all()
+        return [
+            {"words": r.words, "processor": r.processor, "source_id": r.source_id} for r in rows
+        ]
