@@ -123,9 +123,13 @@ def claim_chunk(job_id: uuid.UUID, index: int, worker: str) -> Claim | None:
             and_(JobChunk.status == ChunkStatus.RUNNING, JobChunk.lease_expires_at < now),
         ),
     )
+    # The job's cancel flag is part of the claim: a cancel committed before it wins.
+    not_cancelled = JobChunk.job_id.in_(
+        select(Job.id).where(Job.id == job_id, Job.cancel_requested_at.is_(None))
+    )
     row = db.session.execute(
         update(JobChunk)
-        .where(claimable, JobChunk.attempts < settings.chunk_max_attempts)
+        .where(claimable, not_cancelled, JobChunk.attempts < settings.chunk_max_attempts)
         .values(
             status=ChunkStatus.RUNNING,
             attempts=JobChunk.attempts + 1,
