@@ -15,7 +15,7 @@ from typing import Any
 
 from folio.pipeline.layout import Line, read_lines, strip_furniture
 from folio.pipeline.model import Furniture
-from folio.pipeline.pdf import Source, open_pdf
+from folio.pipeline.pdf import Source, open_pdf, serialized
 from folio.pipeline.text import HyphenJoin, join_lines, normalize
 
 
@@ -45,6 +45,7 @@ class Extracted:
         return self.page_numbers[index], position - self.page_starts[index]
 
 
+@serialized
 def extract(
     path: Source, first: int, last: int, furniture: Furniture, password: str | None = None
 ) -> Extracted:

@@ -10,7 +10,7 @@ import pypdfium2.raw as pdfium_c
 from folio.pipeline import errors
 from folio.pipeline.layout import Line, find_furniture, read_lines
 from folio.pipeline.model import DocumentInfo, Furniture
-from folio.pipeline.pdf import Source, check_signature, metadata, open_pdf, security
+from folio.pipeline.pdf import Source, check_signature, metadata, open_pdf, security, serialized
 
 FURNITURE_SAMPLE = 40  # pages read whole to learn the running headers; enough for any layout
 QUICK_SAMPLE = 24  # pages whose text layer a quick inspection checks
@@ -24,6 +24,7 @@ class Limits:
     max_bytes: int = 200 * 1024 * 1024
 
 
+@serialized
 def inspect_pdf(
     path: Source,
     password: str | None = None,
@@ -49,6 +50,7 @@ def inspect_pdf(
         document.close()
 
 
+@serialized
 def learn_furniture(path: Source, password: str | None = None) -> Furniture:
     """The running heads of a document, from a sample of its pages."""
     document = open_pdf(path, password)

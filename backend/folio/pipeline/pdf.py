@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -13,6 +16,25 @@ import pypdfium2.raw as pdfium_c
 from folio.pipeline import errors
 
 Source = str | os.PathLike[str]
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+# PDFium is not thread-safe: two threads in it at once can crash the process (a threaded
+# server handling two uploads). Every entry point that touches a document holds this lock;
+# worker processes run one chunk at a time, so it costs them nothing.
+_PDFIUM = threading.RLock()
+
+
+def serialized(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run `function` while no other thread of this process is inside PDFium."""
+
+    @functools.wraps(function)
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with _PDFIUM:
+            return function(*args, **kwargs)
+
+    return locked
+
 
 # pdfium's FPDF_GetLastError codes (fpdfview.h); anything else is a format or file error.
 _ERR_PASSWORD = 4
@@ -91,6 +113,7 @@ def metadata(document: Any) -> tuple[str | None, str | None]:
     return title, author
 
 
+@serialized
 def save_unlocked(path: Source, password: str | None, destination: Source) -> None:
     """Write a copy of the PDF without its encryption, so later readers need no password."""
     document = open_pdf(path, password)
