@@ -164,7 +164,6 @@ class ChunkResult:
     chunk: ChunkPlan
     sentences: list[OutputSentence] = field(default_factory=list)
     source_sentences: int = 0
-    hard_cuts: int = 0
     pages_without_text: list[int] = field(default_factory=list)
     seconds: float = 0.0
     usage: Usage = field(default_factory=Usage)

@@ -75,7 +75,6 @@ def run_chunk(
         chunk=chunk,
         sentences=output.sentences,
         source_sentences=len(sentences),
-        hard_cuts=sum(1 for sentence in output if sentence.hard_cut),
         pages_without_text=[p for p in extracted.pages_without_text if chunk.owns(p)],
         seconds=time.perf_counter() - started,
         usage=output.usage,

@@ -27,6 +27,7 @@ from folio.models.base import utcnow
 from folio.pipeline.errors import PipelineError
 from folio.pipeline.model import ChunkPlan, ChunkResult, Furniture, Usage
 from folio.pipeline.processors import ProcessContext
+from folio.pipeline.processors.local import LocalNormalizer
 from folio.pipeline.runner import run_chunk
 from folio.services import dispatch
 from folio.services.jobstate import (
@@ -300,7 +301,9 @@ def _run(job: Job, chunk: JobChunk) -> ChunkResult:
     settings = process_settings(job)
     context = ProcessContext(
         should_stop=_cancel_flag(job.id),
-        limiter=current_settings().llm_limiter() if settings.processor != "local" else None,
+        limiter=None
+        if settings.processor == LocalNormalizer.name
+        else current_settings().llm_limiter(),
         llm=current_settings().llm,
     )
     return run_chunk(job_path(job), plan, furniture, settings, context=context)

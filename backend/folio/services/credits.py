@@ -72,13 +72,7 @@ def settle(job_id: uuid.UUID, charged: int, run: int = 0) -> LedgerEntry:
     A second call returns the first settlement, whatever its `charged`. Commits, with the
     caller's pending changes (finalize_job stores its result in the same transaction).
     """
-    reservation = db.session.scalar(
-        select(LedgerEntry).where(
-            LedgerEntry.job_id == job_id,
-            LedgerEntry.kind == LedgerKind.RESERVE,
-            LedgerEntry.run == run,
-        )
-    )
+    reservation = reservation_of(job_id, run)
     if reservation is None:
         raise NotFound(f"Job {job_id} has no reservation to settle.")
     reserved = -reservation.delta
@@ -93,6 +87,17 @@ def settle(job_id: uuid.UUID, charged: int, run: int = 0) -> LedgerEntry:
         run=run,
         job_values={"charged_credits": total},
     )[0]
+
+
+def reservation_of(job_id: uuid.UUID, run: int = 0) -> LedgerEntry | None:
+    """The ledger row that reserved credits for a run of the job, if any."""
+    return db.session.scalar(
+        select(LedgerEntry).where(
+            LedgerEntry.job_id == job_id,
+            LedgerEntry.kind == LedgerKind.RESERVE,
+            LedgerEntry.run == run,
+        )
+    )
 
 
 def grant_signup(user_id: int) -> LedgerEntry | None:

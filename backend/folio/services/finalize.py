@@ -14,12 +14,15 @@ from sqlalchemy import delete, insert, select, update
 from folio.config import current_settings
 from folio.extensions import db
 from folio.llm_pricing import credits_for
-from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus, LedgerEntry, LedgerKind
+from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus
 from folio.models.base import utcnow
 from folio.pipeline.merge import merge
 from folio.pipeline.model import OutputSentence, Usage
+from folio.pipeline.processors.local import LocalNormalizer
 from folio.services import credits
 from folio.services.jobstate import FINAL, cancel_pending_chunks, owned_pages, touched
+
+LOCAL = LocalNormalizer.name
 
 
 def finalize_job(job_id: uuid.UUID) -> JobStatus | None:
@@ -57,25 +60,16 @@ def charge(job: Job, chunks: list[JobChunk]) -> int:
     """What this run costs: the pages of its done chunks, or an LLM's tokens, within reserve."""
     settings = current_settings()
     in_run = [chunk for chunk in chunks if chunk.run == job.run]
-    if job.settings.get("processor", "local") == "local":
+    if job.settings.get("processor", LOCAL) == LOCAL:
         done = [chunk for chunk in in_run if chunk.status == ChunkStatus.DONE]
         return sum(owned_pages(chunk) for chunk in done) * settings.credits_per_page
     # Every call of the run is paid, a cancelled chunk's included: the calls were made. A
     # failed chunk is not charged.
     billed = [chunk for chunk in in_run if chunk.status != ChunkStatus.FAILED]
     usage = Usage(0, sum(c.tokens_in for c in billed), sum(c.tokens_out for c in billed))
-    return min(_reserved(job), credits_for(usage, job.model or "", settings.llm_pricing))
-
-
-def _reserved(job: Job) -> int:
-    entry = db.session.scalar(
-        select(LedgerEntry).where(
-            LedgerEntry.job_id == job.id,
-            LedgerEntry.kind == LedgerKind.RESERVE,
-            LedgerEntry.run == job.run,
-        )
-    )
-    return -entry.delta if entry is not None else 0
+    reservation = credits.reservation_of(job.id, job.run)
+    reserved = -reservation.delta if reservation is not None else 0
+    return min(reserved, credits_for(usage, job.model or "", settings.llm_pricing))
 
 
 def final_status(job: Job, chunks: list[JobChunk]) -> JobStatus:
