@@ -21,6 +21,7 @@ from folio.extensions import db
 from folio.llm_pricing import credits_for
 from folio.models import Job, JobSentence
 from folio.pipeline.model import Usage
+from pdfmaker import book_pages, make_pdf
 from test_fanout import User, chunks, ledger, production  # noqa: F401  (fixture)
 from workers import Stack, wait_for
 
@@ -112,6 +113,33 @@ def test_cancel_stops_new_llm_calls(
     assert len(late) <= 2, [entry.time - asked for entry in late]
     assert final["charged_credits"] <= final["reserved_credits"]
     assert len(chunks(app, job_id)) == final["total_chunks"]
+
+
+def test_an_llm_chunk_longer_than_its_lease_keeps_its_claim(
+    tmp_path: Path,
+    production: Stack,  # noqa: F811
+    fake: FakeLLM,
+) -> None:
+    # One chunk of 6 batches at 1.5 s each runs 9 s on a 6 s lease, with the reconciler
+    # looking for expired leases every 2 s: the lease is renewed between batches.
+    stack = llm_stack(production, fake)
+    stack.environ["FOLIO_LLM_BATCH_ITEMS"] = "2"
+    fake.set_faults([Fault("latency", times=None, seconds=1.5)])
+    stack.start_worker("w1", concurrency=2)
+    stack.start_beat()
+    app = stack.app()
+    user = User(app, "reader@example.com", credits=1_000)
+    long_line = "Le voyageur marchait sous la pluie froide du soir, jour {n}."
+    pdf = make_pdf(
+        tmp_path / "long.pdf", book_pages([[[long_line.format(n=n)] for n in range(12)]])
+    )
+    job_id = user.submit(pdf, processor="gemini")
+    final = user.wait(job_id, 90)[-1]
+    assert final["status"] == "completed", stack.log_tail()
+    (chunk,) = chunks(app, job_id)
+    assert (chunk.attempts, chunk.seconds is not None and chunk.seconds > 6) == (1, True)
+    assert len(fake.log) == 6  # no second worker repeated the calls
+    assert all(s["words"] <= 8 for s in _sentences(app, job_id))
 
 
 def _sentences(app: Flask, job_id: str) -> list[dict[str, Any]]:

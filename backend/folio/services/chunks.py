@@ -81,7 +81,7 @@ def process_chunk(job_id: uuid.UUID, index: int, worker: str) -> Outcome:
     chunk = db.session.get(JobChunk, claim.chunk_id)
     assert chunk is not None
     try:
-        result = _run(job, chunk)
+        result = _run(job, chunk, claim)
     except PipelineError as error:
         record_failure(claim, error.code, error.message)
         return Outcome.FAILED
@@ -288,7 +288,7 @@ def _finalize_if_idle(job_id: uuid.UUID) -> None:
         dispatch.send_finalize(job_id)
 
 
-def _run(job: Job, chunk: JobChunk) -> ChunkResult:
+def _run(job: Job, chunk: JobChunk, claim: Claim) -> ChunkResult:
     _inject_fault(chunk)
     plan = ChunkPlan(
         chunk.index,
@@ -300,7 +300,7 @@ def _run(job: Job, chunk: JobChunk) -> ChunkResult:
     furniture = Furniture(frozenset(job.settings.get("furniture", [])))
     settings = process_settings(job)
     context = ProcessContext(
-        should_stop=_cancel_flag(job.id),
+        should_stop=_heartbeat(claim, job.id),
         limiter=None
         if settings.processor == LocalNormalizer.name
         else current_settings().llm_limiter(),
@@ -309,13 +309,22 @@ def _run(job: Job, chunk: JobChunk) -> ChunkResult:
     return run_chunk(job_path(job), plan, furniture, settings, context=context)
 
 
-def _cancel_flag(job_id: uuid.UUID) -> Callable[[], bool]:
-    """The cancel flag of the job, read afresh at each call (between LLM batches)."""
+def _heartbeat(claim: Claim, job_id: uuid.UUID) -> Callable[[], bool]:
+    """Between LLM batches: renew the chunk's lease; stop on a cancel or a lost claim."""
 
     def should_stop() -> bool:
+        # Renewing here lets an LLM chunk run longer than one lease as long as each batch
+        # is shorter, while a dead worker's chunk is still taken over after one lease.
+        lease = timedelta(seconds=current_settings().chunk_lease_seconds)
+        held = db.session.execute(
+            update(JobChunk)
+            .where(*_held(claim))
+            .values(lease_expires_at=utcnow() + lease)
+            .returning(JobChunk.id)
+        ).one_or_none()
         requested = db.session.scalar(select(Job.cancel_requested_at).where(Job.id == job_id))
-        db.session.rollback()  # end the read: the next call must see newer commits (SQLite)
-        return requested is not None
+        db.session.commit()  # also ends the read: the next call sees newer commits (SQLite)
+        return held is None or requested is not None
 
     return should_stop
 
