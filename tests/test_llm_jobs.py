@@ -6,6 +6,7 @@ localhost, never to Google.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,8 @@ from fakellm import FakeLLM, Fault
 from folio.extensions import db
 from folio.llm_pricing import credits_for
 from folio.models import Job, JobSentence
-from folio.pipeline.model import Usage
+from folio.pipeline.model import ProcessSettings, Usage
+from folio.pipeline.runner import run_document
 from pdfmaker import book_pages, make_pdf
 from test_fanout import User, chunks, ledger, production  # noqa: F401  (fixture)
 from workers import Stack, wait_for
@@ -142,6 +144,98 @@ def test_an_llm_chunk_longer_than_its_lease_keeps_its_claim(
     assert all(s["words"] <= 8 for s in _sentences(app, job_id))
 
 
+# Each fault, lasting for the whole job: what the job ends with, and how many of its long
+# sentences the model answered (the rest repaired locally and flagged).
+JOB_FAULTS = [
+    (Fault("status_429", times=1, retry_delay=0.2), "all by the model"),
+    (Fault("status_500", times=None), "all repaired"),
+    (Fault("hang", times=None), "all repaired"),
+    (Fault("malformed_json", times=None), "all repaired"),
+    (Fault("missing_ids", times=None), "some repaired"),
+    (Fault("overlong", times=None), "some repaired"),
+]
+
+
+def test_the_fault_matrix_through_whole_jobs(
+    tmp_path: Path,
+    production: Stack,  # noqa: F811
+    fake: FakeLLM,
+) -> None:
+    stack = _fault_stack(production, fake, fallback="local")
+    stack.start_worker("w1", concurrency=2)
+    app = stack.app()
+    user = User(app, "reader@example.com", credits=1_000)
+    pdf = _long_sentences_pdf(tmp_path)
+    expected = _local_source_ids(pdf)
+    for fault, outcome in JOB_FAULTS:
+        fake.reset()
+        fake.set_faults([dataclasses.replace(fault)])  # a rule counts down its `times`
+        job_id = user.submit(pdf, processor="gemini")
+        final = user.wait(job_id, 60)[-1]
+        assert final["status"] == "completed", (fault, stack.log_tail())
+        sentences = _sentences(app, job_id)
+        assert list(dict.fromkeys(s["source_id"] for s in sentences)) == expected, fault
+        assert all(s["words"] <= 8 for s in sentences), fault
+        repaired = {s["source_id"] for s in sentences if s["repaired"]}
+        assert all(s["processor"] == "local" for s in sentences if s["repaired"]), fault
+        if outcome == "all by the model":
+            assert not repaired and final["llm_calls"] == 3, (fault, final["llm_calls"])  # 2 + 1
+        elif outcome == "all repaired":
+            assert len(repaired) == 6, (fault, repaired)
+        else:
+            assert 0 < len(repaired) < 6, (fault, repaired)
+        assert final["llm_calls"] == len(fake.log), fault
+
+
+def test_an_unreachable_llm_fails_the_job_when_configured(
+    tmp_path: Path,
+    production: Stack,  # noqa: F811
+    fake: FakeLLM,
+) -> None:
+    stack = _fault_stack(production, fake, fallback="fail")
+    stack.environ["FOLIO_GEMINI_BASE_URL"] = "http://127.0.0.1:9"  # discard: refused
+    stack.start_worker("w1")
+    app = stack.app()
+    user = User(app, "reader@example.com", credits=1_000)
+    job_id = user.submit(_long_sentences_pdf(tmp_path), processor="gemini")
+    final = user.wait(job_id, 60)[-1]
+    assert final["status"] == "failed"
+    assert final["error_code"] == "chunks_failed"
+    assert "llm_unavailable" in final["error_message"]
+    assert "test-key-not-a-secret" not in final["error_message"]
+    assert final["charged_credits"] == 0
+    reserve, settle = ledger(app, job_id)
+    assert settle[2] == -reserve[2]  # everything reserved went back
+
+
+def _fault_stack(production: Stack, fake: FakeLLM, fallback: str) -> Stack:  # noqa: F811
+    stack = llm_stack(production, fake)
+    stack.environ.update(
+        {
+            "FOLIO_LLM_FALLBACK": fallback,
+            "FOLIO_LLM_TIMEOUT_SECONDS": "0.5",
+            "FOLIO_LLM_BACKOFF_SECONDS": "0.05",
+            "FOLIO_LLM_BACKOFF_MAX_SECONDS": "1",
+            "FOLIO_LLM_BATCH_ITEMS": "3",
+        }
+    )
+    return stack
+
+
+def _long_sentences_pdf(tmp_path: Path) -> Path:
+    """One page: six sentences over the limit of 8 words between short ones."""
+    lines = []
+    for n in range(6):
+        lines.append([f"Le voyageur marchait sous la pluie froide du soir, jour {n}."])
+        lines.append(["Il se tut."])
+    return make_pdf(tmp_path / "faults.pdf", book_pages([lines]))
+
+
+def _local_source_ids(pdf: Path) -> list[str]:
+    result = run_document(pdf, ProcessSettings(limit=8))
+    return list(dict.fromkeys(s.source_id for s in result.sentences))
+
+
 def _sentences(app: Flask, job_id: str) -> list[dict[str, Any]]:
     with app.app_context():
         rows = db.session.scalars(
@@ -150,5 +244,11 @@ def _sentences(app: Flask, job_id: str) -> list[dict[str, Any]]:
             .order_by(JobSentence.index)
         ).all()
         return [
-            {"words": r.words, "processor": r.processor, "source_id": r.source_id} for r in rows
+            {
+                "words": r.words,
+                "processor": r.processor,
+                "source_id": r.source_id,
+                "repaired": r.repaired,
+            }
+            for r in rows
         ]
