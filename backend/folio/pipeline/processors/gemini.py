@@ -93,6 +93,8 @@ class GeminiProcessor(LLMProcessor):
             temperature=0.0,
             max_output_tokens=prompt.max_output_tokens,
             thinking_config=thinking,
+            # No tools are ever passed: without this the SDK logs "AFC is enabled" per call.
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
 
     def _api_error(self, error: errors.APIError) -> LLMCallError:
