@@ -331,8 +331,8 @@ def wait_for_health(url: str, server: subprocess.Popen[bytes], log: Path, timeou
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return json.load(response)
-        except (urllib.error.URLError, ConnectionError):
-            pass  # Not listening yet.
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass  # Not listening yet, or still loading the app on a busy machine.
         time.sleep(0.2)
     pytest.fail(f"{url} did not answer 200 within {timeout} s:\n{log.read_text()}")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -15,8 +13,8 @@ from folio.config import Settings
 from folio.db import configure_engine
 from folio.errors import register_error_handlers
 from folio.extensions import api, db, jwt, limiter, migrate
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+from folio.frontend import register_frontend
+from folio.logs import configure_logging, register_request_logging, register_task_logging
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -31,18 +29,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_extensions(app)
     register_error_handlers(app)
     register_blueprints(app)
+    register_frontend(app)
     register_commands(app)
     celery_init_app(app)
     return app
 
 
 def register_logging(app: Flask) -> None:
-    """Log to stderr at the configured level."""
+    """Log to stderr at the configured level and format, with request and task context."""
     settings: Settings = app.config["FOLIO_SETTINGS"]
-    # A no-op when something (gunicorn, pytest) already configured the root logger; the level
-    # is then still applied to the app's own "folio" logger below.
-    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    configure_logging(settings.log_level, settings.log_format)
     app.logger.setLevel(settings.log_level)
+    register_request_logging(app)
+    register_task_logging()
 
 
 def register_proxy_fix(app: Flask) -> None:

@@ -13,6 +13,7 @@ from flask import Flask, Response
 from flask_jwt_extended import JWTManager, get_current_user, jwt_required
 from flask_jwt_extended.exceptions import WrongTokenError
 
+from folio import logs
 from folio.errors import error_response
 from folio.extensions import db
 from folio.models import User
@@ -78,7 +79,9 @@ def _is_revoked(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> bool
 
 
 def _load_user(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> User | None:
-    return db.session.get(User, int(jwt_payload["sub"]))
+    user_id = int(jwt_payload["sub"])
+    logs.bind(user_id=user_id)  # the request's log lines carry who made it from here on
+    return db.session.get(User, user_id)
 
 
 def register_jwt_handlers(app: Flask, jwt: JWTManager) -> None:

@@ -28,12 +28,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT / "var"
 # The corpus of real novels is shared by the checkouts that sit next to this one.
 DEFAULT_CORPUS_DIR = (REPO_ROOT / ".." / "shared" / "corpus").resolve()
+# The frontend's static export (`make run` builds it), served at `/` (docs/frontend.md).
+DEFAULT_FRONTEND_DIR = REPO_ROOT / "frontend" / "out"
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
 JWT_ISSUER = "folio"
 
 Environment = Literal["development", "production", "test"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "production", "test")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("json", "text")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -207,7 +210,10 @@ class Settings:
     max_upload_mb: int
     max_pages: int
     log_level: str
+    # "json" (one object per line, the production default) or "text" (docs/observability.md).
+    log_format: str
     corpus_dir: Path
+    frontend_dir: Path
     # URLs may carry passwords: kept out of the repr as well.
     database_url: str = field(repr=False)
     jwt_secret_key: str = field(repr=False)
@@ -241,6 +247,8 @@ class Settings:
     llm_rpm: int
     llm_tpm: int
     llm_limit_window_seconds: float
+    # Bearer token of GET /metrics; empty: the endpoint is off (404).
+    metrics_token: str = field(repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -256,7 +264,11 @@ class Settings:
             max_upload_mb=env_int(environ, "FOLIO_MAX_UPLOAD_MB", 100),
             max_pages=env_int(environ, "FOLIO_MAX_PAGES", 2000),
             log_level=env_choice(environ, "FOLIO_LOG_LEVEL", "INFO", LOG_LEVELS),
+            log_format=env_choice(
+                environ, "FOLIO_LOG_FORMAT", "json" if env == "production" else "text", LOG_FORMATS
+            ),
             corpus_dir=env_path(environ, "FOLIO_CORPUS_DIR", DEFAULT_CORPUS_DIR),
+            frontend_dir=env_path(environ, "FOLIO_FRONTEND_DIR", DEFAULT_FRONTEND_DIR),
             database_url=database_url(environ, data_dir),
             jwt_secret_key=env_str(environ, "FOLIO_JWT_SECRET_KEY", secret_key),
             jwt_access_minutes=env_int(environ, "FOLIO_JWT_ACCESS_MINUTES", 15),
@@ -291,6 +303,7 @@ class Settings:
             llm_limit_window_seconds=env_float(
                 environ, "FOLIO_LLM_LIMIT_WINDOW_SECONDS", 60.0, minimum=0.1
             ),
+            metrics_token=env_str(environ, "FOLIO_METRICS_TOKEN", ""),
         )
 
     @property
@@ -316,6 +329,15 @@ class Settings:
         """The embedded broker's message folder (the `filesystem://` transport)."""
         return self.data_dir / "broker"
 
+    def engine_options(self) -> dict[str, Any]:
+        """SQLAlchemy engine options: replace dead connections; fail fast on a dead server."""
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if self.database_url.startswith("postgresql"):
+            # Without it a request waits for the OS's TCP timeout (minutes) when PostgreSQL
+            # is unreachable, holding a gunicorn worker; with it the error is a fast 5xx.
+            options["connect_args"] = {"connect_timeout": 5}
+        return options
+
     def flask_config(self) -> dict[str, Any]:
         """Return the Flask config mapping, with these settings under `FOLIO_SETTINGS`."""
         return {
@@ -325,7 +347,7 @@ class Settings:
             "FOLIO_SETTINGS": self,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             # A connection that the server closed (restart, idle timeout) is replaced, not used.
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SQLALCHEMY_ENGINE_OPTIONS": self.engine_options(),
             "JWT_SECRET_KEY": self.jwt_secret_key,
             # Pinned on both sides, so a token that names another algorithm (`none`) is refused.
             "JWT_ALGORITHM": "HS256",

@@ -79,8 +79,12 @@ def _validation_messages(error: HTTPException) -> dict[str, Any] | None:
     if not isinstance(messages, Mapping):
         return None
     fields: dict[str, Any] = {}
-    for per_location in messages.values():
-        fields.update(per_location)
+    for location, per_location in messages.items():
+        # A body that is not JSON at all has a list of messages for its location, not fields.
+        if isinstance(per_location, Mapping):
+            fields.update(per_location)
+        else:
+            fields[location] = per_location
     return fields
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from folio.api.schemas import MAX_DB_INTEGER
 from folio.auth import current_user, token_required
 from folio.models import LedgerKind
 from folio.openapi import BEARER_AUTH
@@ -27,7 +28,7 @@ class LedgerQuerySchema(Schema):
     """A page of the ledger: rows older than `before`, at most `limit` of them."""
 
     before = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_DB_INTEGER),
         metadata={"description": "The `next_before` of the previous page; omit for the newest."},
     )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))

@@ -1,4 +1,4 @@
-"""`GET /health`: the API process is up and answering (liveness only, for now)."""
+"""`GET /health` (liveness: the process answers) and `GET /ready` (its dependencies answer)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import functools
 from importlib.metadata import PackageNotFoundError, version
 
 from flask import Blueprint, Response, jsonify
+
+from folio.services import readiness
 
 blueprint = Blueprint("health", __name__)
 
@@ -24,3 +26,13 @@ def package_version() -> str:
 def health() -> Response:
     """Answer that the API process is alive, with its version."""
     return jsonify(status="ok", version=package_version())
+
+
+@blueprint.get("/ready")
+def ready() -> tuple[Response, int]:
+    """Answer 200 when the database, broker, file store and a worker answer; 503 otherwise."""
+    state = readiness.check()
+    response = jsonify(state.to_dict())
+    # A probe must see the state of now, never a cached one.
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200 if state.ready else 503

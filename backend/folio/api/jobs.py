@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.http import quote_etag
 
-from folio.api.schemas import JobDetailSchema, JobSchema
+from folio.api.schemas import MAX_DB_INTEGER, JobDetailSchema, JobSchema
 from folio.auth import current_user, token_required
 from folio.models import ChunkStatus, Job, JobStatus
 from folio.openapi import BEARER_AUTH, ErrorSchema
@@ -115,7 +115,8 @@ class SentenceQuerySchema(Schema):
         validate=validate.Length(min=1, max=200), metadata={"description": "Any case."}
     )
     after = fields.Integer(
-        validate=validate.Range(min=0), metadata={"description": "The previous `next_after`."}
+        validate=validate.Range(min=0, max=MAX_DB_INTEGER),
+        metadata={"description": "The previous `next_after`."},
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_SENTENCE_PAGE))
 
@@ -146,6 +147,19 @@ class DownloadQuerySchema(Schema):
     """The export format (400 invalid_format for another)."""
 
     format = fields.String(load_default="csv", metadata={"enum": list(export.FORMATS)})
+
+
+# Every export is a file; the JSON one is also a document whose shape clients may rely on.
+BINARY_FILE = {"type": "string", "format": "binary"}
+JSON_EXPORT = {
+    "type": "object",
+    "required": ["meta", "count", "sentences"],
+    "properties": {
+        "meta": {"type": "object"},
+        "count": {"type": "integer"},
+        "sentences": {"type": "array", "items": {"type": "object"}},
+    },
+}
 
 
 @blueprint.post("")
@@ -279,7 +293,9 @@ def list_sentences(query: dict[str, Any], job_id: uuid.UUID) -> SentencePage:
         "200": {
             "description": "The sentences as a file (Content-Disposition: attachment).",
             "content": {
-                media_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                media_type.split(";")[0]: {
+                    "schema": JSON_EXPORT if media_type == "application/json" else BINARY_FILE
+                }
                 for media_type in export.MEDIA_TYPES.values()
             },
         }

@@ -10,6 +10,10 @@ from marshmallow import Schema, fields
 from folio.models import Job, JobStatus, Role
 from folio.services.jobs import public_settings
 
+# The largest value of an integer column on PostgreSQL: a query parameter compared with one
+# (a cursor) is refused above it, not sent to the database to fail there.
+MAX_DB_INTEGER = 2**31 - 1
+
 
 class UserSchema(Schema):
     """An account as its owner sees it."""
