@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Start one Celery process of Folio: celery-entrypoint.sh ROLE [extra celery arguments].
+# Check one process's health:        celery-entrypoint.sh healthcheck TARGET [NODE | URL].
 #
 # Waits for the database and the broker (at most FOLIO_WAIT_SECONDS, default 60), then execs
 # celery, so that the process a supervisor or `docker stop` signals is celery itself.
-# Used by `make run` (backend/folio/devserver.py) and by the production containers.
-# docs/running.md describes every role.
+# Used by `make run` (backend/folio/devserver.py) and by the production containers, whose
+# health checks are its `healthcheck` subcommand. docs/running.md describes every role,
+# docs/operations.md the health checks.
 set -euo pipefail
 
 usage() {
   cat >&2 <<'EOF'
 usage: celery-entrypoint.sh ROLE [extra celery arguments]
+       celery-entrypoint.sh healthcheck TARGET [NODE | URL]
 
 ROLE is one of:
   worker          chunk worker: queues chunks-0..N-1 (N = FOLIO_CHUNK_LANES, default 4),
@@ -20,6 +23,15 @@ ROLE is one of:
                   basic auth FOLIO_FLOWER_USER (admin) / FOLIO_FLOWER_PASSWORD (required)
 
 Extra arguments go to celery after the role's own (a later option wins: -n other@%h).
+A pool process is replaced after FOLIO_WORKER_MAX_TASKS_PER_CHILD tasks (200) or once it
+uses more than FOLIO_WORKER_MAX_MEMORY_PER_CHILD_MB megabytes (750).
+
+healthcheck TARGET exits 0 when the process is healthy, 1 with the reason otherwise:
+  worker          this host's chunk worker (NODE, default chunks@HOSTNAME) answers ping
+  control-worker  this host's control worker (NODE, default control@HOSTNAME) answers ping
+  beat            beat's heartbeat file in FOLIO_DATA_DIR is less than a minute old
+  flower          Flower's /healthcheck answers on 127.0.0.1:FOLIO_FLOWER_PORT
+  api             GET /health and /ready answer 200 (URL, default http://127.0.0.1:8000)
 EOF
 }
 
@@ -36,7 +48,7 @@ fi
 role=$1
 shift
 case "$role" in
-  worker | control-worker | beat | flower) ;;
+  worker | control-worker | beat | flower | healthcheck) ;;
   -h | --help)
     usage
     exit 0
@@ -78,8 +90,67 @@ cpu_count() {
 }
 
 python=$(find_python)
+
+# GET each URL; fail (exit 1) naming the first that does not answer 200.
+http_ok() {
+  "$python" - "$@" <<'PY'
+import sys
+import urllib.request
+
+for url in sys.argv[1:]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            status = response.status
+    except Exception as error:  # refused, timed out, or an HTTP error status
+        sys.exit(f"celery-entrypoint: unhealthy: GET {url}: {error}")
+    if status != 200:
+        sys.exit(f"celery-entrypoint: unhealthy: GET {url} answered {status}")
+    print(f"GET {url}: {status}")
+PY
+}
+
+# celery-entrypoint.sh healthcheck TARGET [NODE | URL]: for container health checks. It does
+# not wait for anything: a check answers at once, and the orchestrator retries.
+healthcheck() {
+  [[ $# -ge 1 ]] || die "healthcheck needs a target: worker, control-worker, beat, flower or api"
+  local target=$1 node
+  case "$target" in
+    worker | control-worker)
+      # The node name the role gives itself (-n chunks@%h): %h is the host name, so each
+      # container checks its own worker, not just any worker of the deployment.
+      if [[ $target == worker ]]; then node=chunks; else node=control; fi
+      node=${2:-$node@$("$python" -c 'import socket; print(socket.gethostname())')}
+      # Celery exits 69 when nobody answers; a health check says 1 for unhealthy.
+      "$python" -m celery -A folio.worker inspect ping -d "$node" --timeout 10 ||
+        die "unhealthy: $node did not answer ping"
+      ;;
+    beat)
+      "$python" -m folio.heartbeat || exit 1
+      ;;
+    flower)
+      # /healthcheck is the one page Flower serves without basic auth.
+      http_ok "http://127.0.0.1:$(positive_int FOLIO_FLOWER_PORT 5555)/healthcheck"
+      ;;
+    api)
+      local base=${2:-http://127.0.0.1:8000}
+      http_ok "${base%/}/health" "${base%/}/ready"
+      ;;
+    *)
+      die "unknown healthcheck target: '$target' (worker, control-worker, beat, flower or api)"
+      ;;
+  esac
+}
+
+if [[ $role == healthcheck ]]; then
+  healthcheck "$@"
+  exit 0
+fi
+
 loglevel=${FOLIO_LOG_LEVEL:-INFO}
 max_tasks=$(positive_int FOLIO_WORKER_MAX_TASKS_PER_CHILD 200)
+# Celery counts this limit in KiB; a pool process past it is replaced after its task.
+max_memory_mb=$(positive_int FOLIO_WORKER_MAX_MEMORY_PER_CHILD_MB 750)
+max_memory_kib=$((max_memory_mb * 1000))
 
 # Every setting is checked before the wait: waiting cannot fix a mistake.
 case "$role" in
@@ -109,12 +180,14 @@ case "$role" in
   worker)
     # -E: task events, which Flower shows.
     exec "$python" -m celery -A folio.worker worker -Q "$queues" -c "$concurrency" \
-      -n 'chunks@%h' --max-tasks-per-child "$max_tasks" -E --loglevel "$loglevel" "$@"
+      -n 'chunks@%h' --max-tasks-per-child "$max_tasks" --max-memory-per-child "$max_memory_kib" \
+      -E --loglevel "$loglevel" "$@"
     ;;
   control-worker)
     # Its own process, so finalize and reconcile never wait behind a queue of chunks.
     exec "$python" -m celery -A folio.worker worker -Q control -c 1 \
-      -n 'control@%h' --max-tasks-per-child "$max_tasks" -E --loglevel "$loglevel" "$@"
+      -n 'control@%h' --max-tasks-per-child "$max_tasks" --max-memory-per-child "$max_memory_kib" \
+      -E --loglevel "$loglevel" "$@"
     ;;
   beat)
     # The data dir exactly as the app resolves it (default, ~, relative paths).

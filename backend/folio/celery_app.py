@@ -64,6 +64,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_max_memory_per_child": 750_000,  # KiB: a worker that grew past it is replaced
         "task_default_queue": CONTROL_QUEUE,
         "task_queues": [_queue(CONTROL_QUEUE), *map(_queue, chunk_queues(settings.chunk_lanes))],
+        "beat_scheduler": "folio.heartbeat:HeartbeatScheduler",  # a heartbeat file for its health
         "beat_schedule": {
             "reconcile": {"task": "folio.reconcile", "schedule": settings.reconcile_seconds}
         },
