@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FLOWER_PORT ?= 5555
 
-.PHONY: run test lint typecheck bench install clean
+.PHONY: run test lint typecheck bench install clean frontend frontend-check api-types chromium
 
 $(STAMP): backend/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,44 @@ $(STAMP): backend/pyproject.toml
 
 install: $(STAMP)
 
+# The frontend (docs/frontend.md): a Next.js static export in frontend/out, served by the API
+# at /. Installed with npm from package-lock.json; Node is needed to build it, not to run it.
+NPM ?= npm
+FRONTEND := frontend
+NODE_MODULES := $(FRONTEND)/node_modules/.package-lock.json
+FRONTEND_EXPORT := $(FRONTEND)/out/index.html
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/app $(FRONTEND)/components $(FRONTEND)/lib \
+	$(FRONTEND)/public -type f 2>/dev/null) \
+	$(addprefix $(FRONTEND)/,package.json next.config.ts tsconfig.json)
+OPENAPI_JSON := $(VENV)/openapi.json
+
+# `npm ci` again whenever package-lock.json is newer than the installed tree.
+$(NODE_MODULES): $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+# The export is rebuilt when a source, the configuration or the lock file changed.
+$(FRONTEND_EXPORT): $(NODE_MODULES) $(FRONTEND_SOURCES)
+	cd $(FRONTEND) && NEXT_TELEMETRY_DISABLED=1 $(NPM) run build
+	@touch $@
+
+frontend: $(FRONTEND_EXPORT)
+
+# eslint, tsc --strict and the Vitest unit tests.
+frontend-check: $(NODE_MODULES)
+	cd $(FRONTEND) && $(NPM) run lint && $(NPM) run typecheck && $(NPM) test -- --run
+
+# The TypeScript API types, generated from the backend's OpenAPI document: run after changing
+# the API and commit lib/api/schema.d.ts (tests/test_frontend_api_types.py fails while stale).
+api-types: $(STAMP) $(NODE_MODULES)
+	$(BIN)/flask --app folio.wsgi openapi write --format=json $(OPENAPI_JSON)
+	cd $(FRONTEND) && $(NPM) run gen:api -- ../$(OPENAPI_JSON)
+
 # Everything on embedded defaults (SQLite, the filesystem broker; no server to install): the
 # API, the chunk worker, the control worker, beat and Flower, supervised by folio.devserver,
 # which prints the addresses once the API answers. Ctrl-C stops every process.
 # docs/running.md describes each process, and production on PostgreSQL + Redis.
-run: $(STAMP)
+run: $(STAMP) $(FRONTEND_EXPORT)
 	$(BIN)/flask --app folio.wsgi db upgrade
 	@# --preload: the workers fork from one app, so without FOLIO_SECRET_KEY they still share
 	@# the random per-process key that signs tokens.
@@ -38,7 +71,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# The end-to-end tests (tests/e2e/) drive Debian's chromium through Playwright, which never
+# downloads a browser of its own: install the package when it is missing (sudo unless root).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+test: lint typecheck frontend-check frontend chromium
 	$(BIN)/pytest
 
 bench: $(STAMP)
@@ -46,3 +89,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(FRONTEND)/node_modules $(FRONTEND)/.next $(FRONTEND)/out

@@ -42,6 +42,7 @@ def test_document_lists_every_route(document: dict[str, Any]) -> None:
         "/api/v1/jobs/{job_id}/chunks",
         "/api/v1/jobs/{job_id}/sentences",
         "/api/v1/jobs/{job_id}/download",
+        "/api/v1/processors",
     }
 
 
