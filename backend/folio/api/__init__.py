@@ -9,6 +9,7 @@ from folio.api.credits import blueprint as credits_blueprint
 from folio.api.health import blueprint as health_blueprint
 from folio.api.jobs import blueprint as jobs_blueprint
 from folio.api.metrics import blueprint as metrics_blueprint
+from folio.api.processors import blueprint as processors_blueprint
 from folio.api.uploads import blueprint as uploads_blueprint
 from folio.extensions import api
 
@@ -25,3 +26,4 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(credits_blueprint, url_prefix=f"{API_PREFIX}/credits")
     api.register_blueprint(uploads_blueprint, url_prefix=f"{API_PREFIX}/uploads")
     api.register_blueprint(jobs_blueprint, url_prefix=f"{API_PREFIX}/jobs")
+    api.register_blueprint(processors_blueprint, url_prefix=f"{API_PREFIX}/processors")
