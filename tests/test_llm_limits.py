@@ -10,28 +10,36 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
 
 from fakellm import FakeLLM
 from folio.config import Settings
-from folio.llm_limits import InProcessLimiter, RedisLimiter, make_limiter, margin
+from folio.llm_limits import (
+    InProcessLimiter,
+    Limiter,
+    RedisLimiter,
+    SQLiteLimiter,
+    make_limiter,
+    margin,
+)
 
 WINDOW = 1.0
 RPM = 4
 
 # A worker process: the openai processor on the fake, one sentence a batch, limited through
-# Redis. argv: fake URL, Redis URL, key prefix, rpm, window, sentences.
+# Redis or a SQLite file. argv: fake URL, limiter URL, key prefix, rpm, window, sentences.
 WORKER = """
 import sys
 from folio.llm_limits import make_limiter
 from folio.pipeline.model import ProcessSettings, Sentence
 from folio.pipeline.processors import LLMConfig, ProcessContext, get_processor
 
-url, redis_url, prefix = sys.argv[1:4]
+url, limits_url, prefix = sys.argv[1:4]
 rpm, window, count = int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
-limiter = make_limiter(redis_url, rpm, 10**9, window, prefix)
+limiter = make_limiter(limits_url, rpm, 10**9, window, prefix)
 config = LLMConfig("openai", "small", base_url=url + "/v1", batch_items=1, max_attempts=1)
 text = "Il marchait dans la rue, et le soleil brillait sur les toits de la ville endormie."
 sentences = [Sentence(1, i, text) for i in range(count)]
@@ -65,7 +73,7 @@ def busiest_window(times: list[float], window: float) -> int:
     return max(bisect.bisect_left(times, t + window) - i for i, t in enumerate(times))
 
 
-def acquire_times(limiter: InProcessLimiter | RedisLimiter, threads: int, each: int) -> list[float]:
+def acquire_times(limiter: Limiter, threads: int, each: int) -> list[float]:
     """Times at which `threads` threads were let through `each` times."""
     times: list[float] = []
     lock = threading.Lock()
@@ -119,11 +127,31 @@ def test_redis_limiter_counts_tokens(redis_url: str, prefix: str) -> None:
     assert time.monotonic() - started >= WINDOW
 
 
-def test_two_processes_sharing_redis_never_exceed_the_limit(
-    fake: FakeLLM, redis_url: str, prefix: str
+def test_sqlite_limiter_keeps_requests_per_window(tmp_path: Path) -> None:
+    limiter = make_limiter(f"sqlite:///{tmp_path / 'limits.db'}", RPM, 10**9, WINDOW)
+    assert isinstance(limiter, SQLiteLimiter)
+    times = acquire_times(limiter, threads=3, each=4)
+    assert len(times) == 12 and busiest_window(times, WINDOW) <= RPM
+    assert max(times) - min(times) >= 2 * WINDOW
+
+
+def test_sqlite_limiter_counts_tokens(tmp_path: Path) -> None:
+    limiter = make_limiter(f"sqlite:///{tmp_path / 'limits.db'}", 100, 1000, WINDOW)
+    started = time.monotonic()
+    limiter.acquire("a", 600)
+    limiter.acquire("b", 600)
+    assert time.monotonic() - started < 0.2
+    limiter.acquire("a", 600)
+    assert time.monotonic() - started >= WINDOW
+
+
+@pytest.mark.parametrize("store", ["redis", "sqlite"])
+def test_two_processes_sharing_a_limit_never_exceed_it(
+    fake: FakeLLM, redis_url: str, prefix: str, tmp_path: Path, store: str
 ) -> None:
     count = 8
-    args = [fake.url, redis_url, prefix, str(RPM), str(WINDOW), str(count)]
+    url = redis_url if store == "redis" else f"sqlite:///{tmp_path / 'limits.db'}"
+    args = [fake.url, url, prefix, str(RPM), str(WINDOW), str(count)]
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, *args]) for _ in range(2)]
     assert [worker.wait(60) for worker in workers] == [0, 0]
     times = [entry.time for entry in fake.log]
@@ -133,13 +161,15 @@ def test_two_processes_sharing_redis_never_exceed_the_limit(
     assert max(times) - min(times) >= 3 * WINDOW
 
 
-def test_the_limit_is_redis_when_the_rate_limits_are() -> None:
+def test_the_limit_is_redis_when_the_rate_limits_are(tmp_path: Path) -> None:
     shared = Settings.from_env({"FOLIO_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/3"})
     assert shared.llm_limits_url == "redis://127.0.0.1:6379/3"
     assert isinstance(shared.llm_limiter(), RedisLimiter)
-    embedded = Settings.from_env({})
-    assert embedded.llm_limits_url == "memory://"
-    assert isinstance(embedded.llm_limiter(), InProcessLimiter)
+    embedded = Settings.from_env({"FOLIO_DATA_DIR": str(tmp_path)})
+    assert embedded.llm_limits_url == f"sqlite:///{tmp_path / 'llm-limits.db'}"
+    assert isinstance(embedded.llm_limiter(), SQLiteLimiter)  # shared by the pool processes
+    threads = Settings.from_env({"FOLIO_LLM_LIMITS_URL": "memory://"})
+    assert isinstance(threads.llm_limiter(), InProcessLimiter)
     own = Settings.from_env(
         {"FOLIO_RATELIMIT_STORAGE_URL": "memory://", "FOLIO_LLM_LIMITS_URL": "redis://r:6379/2"}
     )

@@ -170,10 +170,12 @@ def llm_config(environ: Mapping[str, str], provider: str) -> LLMConfig:
     )
 
 
-def llm_limits_url(environ: Mapping[str, str]) -> str:
-    """FOLIO_LLM_LIMITS_URL; by default the rate-limit Redis when there is one, else memory."""
+def llm_limits_url(environ: Mapping[str, str], data_dir: Path) -> str:
+    """FOLIO_LLM_LIMITS_URL; by default the rate-limit Redis, else a file in the data dir."""
     storage = env_str(environ, "FOLIO_RATELIMIT_STORAGE_URL", "memory://")
-    default = storage if storage.startswith(("redis://", "rediss://")) else "memory://"
+    # A file, not memory: the worker's pool processes must share one limit.
+    file = f"sqlite:///{data_dir / 'llm-limits.db'}"
+    default = storage if storage.startswith(("redis://", "rediss://")) else file
     return env_str(environ, "FOLIO_LLM_LIMITS_URL", default)
 
 
@@ -297,7 +299,7 @@ class Settings:
             gemini=llm_config(environ, "gemini"),
             openai=llm_config(environ, "openai"),
             llm_pricing=llm_pricing(environ),
-            llm_limits_url=llm_limits_url(environ),
+            llm_limits_url=llm_limits_url(environ, data_dir),
             llm_rpm=env_int(environ, "FOLIO_LLM_RPM", 60),
             llm_tpm=env_int(environ, "FOLIO_LLM_TPM", 1_000_000),
             llm_limit_window_seconds=env_float(

@@ -4,7 +4,9 @@ A sliding-window log: each request is recorded with its time and token estimate,
 one is allowed while the window (FOLIO_LLM_LIMIT_WINDOW_SECONDS, 60) holds fewer than
 FOLIO_LLM_RPM requests and the tokens stay within FOLIO_LLM_TPM. With Redis the log is two
 sorted sets per model, checked and appended by one Lua script (atomic, on the server's clock,
-so processes on several hosts agree); on embedded defaults it lives in the process.
+so processes on several hosts agree). On embedded defaults it is a SQLite file in the data
+folder, written under an immediate (exclusive) transaction, so that the pool processes of the
+worker on this host share it; `memory://` keeps it in the process (threads only).
 
 Entries live a little longer than the window (2 %, at least 0.2 s): a request is counted
 when it is allowed, a few milliseconds before the provider sees it, and the margin keeps
@@ -16,9 +18,12 @@ from __future__ import annotations
 import collections
 import functools
 import math
+import sqlite3
 import threading
 import time
 import uuid
+from contextlib import closing
+from pathlib import Path
 
 import redis
 
@@ -88,6 +93,47 @@ class InProcessLimiter:
             return max(log[0][0] + self._span - now, 0.001)
 
 
+class SQLiteLimiter:
+    """The limit for every process of one host, through a SQLite file (embedded defaults)."""
+
+    def __init__(self, path: Path, rpm: int, tpm: int, window: float = 60.0) -> None:
+        self.rpm, self.tpm, self.window = rpm, tpm, window
+        self.path = path
+        self._span = window + margin(window)
+        with closing(self._connect()) as connection:
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS requests (model TEXT, at REAL, tokens INTEGER)"
+            )
+
+    def acquire(self, model: str, tokens: int) -> None:
+        """Block until a request of `tokens` tokens to `model` fits the window."""
+        while (wait := self._try(model, max(0, min(tokens, self.tpm)))) > 0:
+            time.sleep(wait)
+
+    def _connect(self) -> sqlite3.Connection:
+        # Autocommit mode: the transactions below are explicit.
+        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+
+    def _try(self, model: str, tokens: int) -> float:
+        """Record the request and return 0, or return the seconds to wait."""
+        with closing(self._connect()) as connection:
+            # IMMEDIATE takes the write lock first: one process at a time checks and appends.
+            connection.execute("BEGIN IMMEDIATE")
+            now = time.time()  # the processes share the host's clock
+            connection.execute("DELETE FROM requests WHERE at <= ?", (now - self._span,))
+            count, used, oldest = connection.execute(
+                "SELECT count(*), coalesce(sum(tokens), 0), min(at) FROM requests WHERE model = ?",
+                (model,),
+            ).fetchone()
+            wait = 0.0
+            if count < self.rpm and (used + tokens <= self.tpm or count == 0):
+                connection.execute("INSERT INTO requests VALUES (?, ?, ?)", (model, now, tokens))
+            else:
+                wait = max(oldest + self._span - now, 0.001)
+            connection.execute("COMMIT")
+        return float(wait)
+
+
 class RedisLimiter:
     """The limit shared through Redis by every process and host (production)."""
 
@@ -112,16 +158,20 @@ class RedisLimiter:
             time.sleep(wait_us / 1_000_000)
 
 
-def make_limiter(
-    url: str, rpm: int, tpm: int, window: float = 60.0, prefix: str = ""
-) -> InProcessLimiter | RedisLimiter:
-    """A Redis limiter for a redis:// or rediss:// URL, an in-process one for anything else."""
+Limiter = InProcessLimiter | SQLiteLimiter | RedisLimiter
+SQLITE_PREFIX = "sqlite:///"
+
+
+def make_limiter(url: str, rpm: int, tpm: int, window: float = 60.0, prefix: str = "") -> Limiter:
+    """A Redis limiter for redis:// URLs, a file one for sqlite:///PATH, else in process."""
     if url.startswith(("redis://", "rediss://")):
         return RedisLimiter(redis.Redis.from_url(url), rpm, tpm, window, prefix)
+    if url.startswith(SQLITE_PREFIX):
+        return SQLiteLimiter(Path(url.removeprefix(SQLITE_PREFIX)), rpm, tpm, window)
     return InProcessLimiter(rpm, tpm, window)
 
 
 @functools.cache
-def shared_limiter(url: str, rpm: int, tpm: int, window: float) -> InProcessLimiter | RedisLimiter:
+def shared_limiter(url: str, rpm: int, tpm: int, window: float) -> Limiter:
     """The process's limiter for these settings (one Redis connection pool per process)."""
     return make_limiter(url, rpm, tpm, window)
