@@ -2,24 +2,89 @@
  * The user's job settings (sentence limit, minimum words, processor, model), kept in this
  * browser's localStorage: preferences, not secrets. They are sent with every new job.
  */
-import type { JobSettings } from "@/lib/api/types";
+import type { JobSettings, ProcessorInfo } from "@/lib/api/types";
 
 const KEY = "folio.settings";
 
-/** The processors a job may ask for; the server says (invalid_settings) if one is not set up. */
-export const PROCESSORS = [
-  { value: "local", label: "Local (rules, fast, 1 credit a page)" },
-  { value: "gemini", label: "Gemini (language model)" },
-  { value: "openai", label: "OpenAI-compatible server (language model)" },
-] as const;
+/** The processor every server has (rules, no model): the fallback for one not set up. */
+export const LOCAL = "local";
 
-export type Processor = (typeof PROCESSORS)[number]["value"];
+/** Friendlier names for the processors we know; the server's list decides which exist. */
+const PROCESSOR_LABELS: Readonly<Record<string, string>> = {
+  local: "Local (rules, fast, 1 credit a page)",
+  gemini: "Gemini (language model)",
+  openai: "OpenAI-compatible server (language model)",
+};
+
+/** A processor name as people read it (the name itself for one we do not know). */
+export function processorLabel(name: string): string {
+  return PROCESSOR_LABELS[name] ?? name;
+}
+
+/** One `<option>` of a select. */
+export interface Choice {
+  value: string;
+  label: string;
+  disabled: boolean;
+}
+
+/** The processor select's options, in the server's order; one not set up is shown but disabled. */
+export function processorChoices(processors: readonly ProcessorInfo[]): Choice[] {
+  return processors.map((processor) => ({
+    value: processor.name,
+    label: processor.available
+      ? processorLabel(processor.name)
+      : `${processorLabel(processor.name)} (not set up on this server)`,
+    disabled: !processor.available,
+  }));
+}
+
+/** Whether a job with this processor can choose a model (not `local`: it has none). */
+export function usesModel(processor: ProcessorInfo | undefined): boolean {
+  return processor !== undefined && (processor.models.length > 0 || processor.default_model !== "");
+}
+
+/** The model select's options: the server's default first (the empty string), then each model. */
+export function modelChoices(processor: ProcessorInfo): Choice[] {
+  const fallback = processor.default_model ? `Server default (${processor.default_model})` : "Server default";
+  return [
+    { value: "", label: fallback, disabled: false },
+    ...processor.models.map((model) => ({ value: model, label: model, disabled: false })),
+  ];
+}
+
+/**
+ * The preferences that new jobs can use on a server offering `processors`, and why they differ
+ * from the saved ones: a processor that is unknown or not set up falls back to `local`, a model
+ * the processor does not offer falls back to the server's default.
+ */
+export function applyProcessors(
+  preferences: Preferences,
+  processors: readonly ProcessorInfo[],
+): { preferences: Preferences; notice: string | null } {
+  const chosen = processors.find((processor) => processor.name === preferences.processor);
+  if (chosen === undefined || !chosen.available) {
+    const why = chosen === undefined ? "is not offered by this server" : "is not set up on this server";
+    return {
+      preferences: { ...preferences, processor: LOCAL, model: "" },
+      notice: `Your saved processor, ${processorLabel(preferences.processor)}, ${why}: new jobs use the local processor.`,
+    };
+  }
+  if (preferences.model !== "" && !chosen.models.includes(preferences.model)) {
+    return {
+      preferences: { ...preferences, model: "" },
+      notice: `Your saved model, ${preferences.model}, is not offered by this server: new jobs use the server's default.`,
+    };
+  }
+  return { preferences, notice: null };
+}
 
 /** What the settings page edits. */
 export interface Preferences {
   limit: number;
   minWords: number;
-  processor: Processor;
+  /** A processor name of the server's list (`GET /processors`). */
+  processor: string;
   model: string;
   includeHeadings: boolean;
 }
@@ -29,7 +94,7 @@ export const LIMIT_MAX = 30;
 export const DEFAULT_PREFERENCES: Preferences = {
   limit: 8,
   minWords: 2,
-  processor: "local",
+  processor: LOCAL,
   model: "",
   includeHeadings: false,
 };
@@ -58,8 +123,8 @@ export function loadPreferences(): Preferences {
   try {
     const saved = JSON.parse(window.localStorage.getItem(KEY) ?? "{}") as Partial<Preferences>;
     const merged = { ...DEFAULT_PREFERENCES, ...saved };
-    const known = PROCESSORS.some((processor) => processor.value === merged.processor);
-    if (!known || Object.keys(validatePreferences(merged)).length > 0) return DEFAULT_PREFERENCES;
+    const shaped = typeof merged.processor === "string" && merged.processor !== "" && typeof merged.model === "string";
+    if (!shaped || Object.keys(validatePreferences(merged)).length > 0) return DEFAULT_PREFERENCES;
     return merged;
   } catch {
     return DEFAULT_PREFERENCES;
@@ -78,6 +143,6 @@ export function toJobSettings(preferences: Preferences): JobSettings {
     min_words: preferences.minWords,
     include_headings: preferences.includeHeadings,
     processor: preferences.processor,
-    model: preferences.processor === "local" ? "" : preferences.model.trim(),
+    model: preferences.processor === LOCAL ? "" : preferences.model.trim(),
   };
 }

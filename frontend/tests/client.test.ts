@@ -214,3 +214,30 @@ describe("jobs", () => {
     expect(filenameOf(null, "sentences.csv")).toBe("sentences.csv");
   });
 });
+
+describe("processors", () => {
+  const PROCESSORS = [
+    { name: "local", available: true, default_model: "", models: [] },
+    { name: "gemini", available: false, default_model: "gemini-2.5-flash", models: ["gemini-2.5-flash", "gemini-2.5-flash-lite"] },
+    { name: "openai", available: true, default_model: "local-model", models: ["local-model"] },
+  ];
+
+  it("lists the server's processors with the Authorization header", async () => {
+    const { api, tokens, requests } = setup(() => json(PROCESSORS));
+    tokens.set("access-1", "r");
+    expect(await api.listProcessors()).toEqual(PROCESSORS);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.method).toBe("GET");
+    expect(path(requests[0]!)).toBe("/api/v1/processors");
+    expect(auth(requests[0]!)).toBe("Bearer access-1");
+  });
+
+  it("throws the API's error as an ApiError with its message", async () => {
+    const { api, tokens } = setup(() => apiError("service_unavailable", 503));
+    tokens.set("access-1", "r");
+    const error = await api.listProcessors().catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).code).toBe("service_unavailable");
+    expect((error as ApiError).status).toBe(503);
+  });
+});

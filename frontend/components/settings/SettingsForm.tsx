@@ -1,24 +1,61 @@
 "use client";
 
-import { useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useState, type FormEvent } from "react";
 
+import { useAuth } from "@/components/auth/AuthProvider";
+import { ErrorMessage } from "@/components/ui/ErrorMessage";
+import { ApiError, asApiError } from "@/lib/api/errors";
+import type { ProcessorInfo } from "@/lib/api/types";
 import {
+  applyProcessors,
   LIMIT_MAX,
   LIMIT_MIN,
   loadPreferences,
+  LOCAL,
   maxMinWords,
-  PROCESSORS,
+  modelChoices,
+  processorChoices,
+  processorLabel,
   savePreferences,
+  usesModel,
   validatePreferences,
+  type Choice,
   type Preferences,
-  type Processor,
 } from "@/lib/settings";
 
 /** The settings of the next jobs: sentence limit, minimum words, processor and model. */
 export function SettingsForm() {
   const id = useId();
+  const { api } = useAuth();
   const [preferences, setPreferences] = useState<Preferences>(loadPreferences);
   const [saved, setSaved] = useState(false);
+  // The server's processors: null while loading (or after an error); the select waits for them.
+  const [processors, setProcessors] = useState<ProcessorInfo[] | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    let current = true;
+    api.listProcessors().then(
+      (list) => {
+        if (!current) return;
+        setProcessors(list);
+        // The processor and model cannot change before the list is here: the saved ones are current.
+        setNotice(applyProcessors(loadPreferences(), list).notice);
+        setPreferences((shown) => applyProcessors(shown, list).preferences);
+      },
+      (thrown: unknown) => current && setError(asApiError(thrown)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, attempt]);
+
+  function retry() {
+    setError(null);
+    setAttempt((count) => count + 1);
+  }
   const problems = validatePreferences(preferences);
   const change = (patch: Partial<Preferences>) => {
     setPreferences((current) => ({ ...current, ...patch }));
@@ -29,6 +66,7 @@ export function SettingsForm() {
     event.preventDefault();
     if (Object.keys(problems).length > 0) return;
     savePreferences(preferences);
+    setNotice(null);
     setSaved(true);
   }
 
@@ -42,7 +80,21 @@ export function SettingsForm() {
       {problems[name] ?? text}
     </p>
   );
-  const llm = preferences.processor !== "local";
+  const loading = processors === null && error === null;
+  const chosen = processors?.find((processor) => processor.name === preferences.processor);
+  // Until the list is here, the select shows the saved choice alone, and cannot be changed.
+  const processorOptions: Choice[] = processors
+    ? processorChoices(processors)
+    : [{ value: preferences.processor, label: processorLabel(preferences.processor), disabled: false }];
+  const showModel = processors ? usesModel(chosen) : preferences.processor !== LOCAL;
+  const modelOptions: Choice[] = chosen
+    ? modelChoices(chosen)
+    : [{ value: preferences.model, label: preferences.model || "Server default", disabled: false }];
+  const processorHint = loading
+    ? "Loading the processors of this server…"
+    : processors === null
+      ? "The processors of this server could not be loaded; your saved choice is kept."
+      : "Language models must be set up on the server; those that are not cannot be chosen.";
   return (
     <form className="card narrow stack" onSubmit={submit} data-testid="settings-form" aria-labelledby={`${id}-title`}>
       <h1 id={`${id}-title`}>Settings</h1>
@@ -80,29 +132,51 @@ export function SettingsForm() {
         <select
           {...field("processor")}
           value={preferences.processor}
-          onChange={(event) => change({ processor: event.target.value as Processor })}
+          disabled={processors === null}
+          aria-busy={loading || undefined}
+          onChange={(event) => change({ processor: event.target.value, model: "" })}
         >
-          {PROCESSORS.map((processor) => (
-            <option key={processor.value} value={processor.value}>
-              {processor.label}
+          {processorOptions.map((option) => (
+            <option key={option.value} value={option.value} disabled={option.disabled}>
+              {option.label}
             </option>
           ))}
         </select>
-        {hint("processor", "Language models must be set up on the server; the job is refused otherwise.")}
+        <p id={`${id}-processor-hint`} className="hint" role="status">
+          {processorHint}
+        </p>
+        {error && (
+          <div className="stack">
+            <ErrorMessage error={error} />
+            <button type="button" onClick={retry}>
+              Try again
+            </button>
+          </div>
+        )}
+        {notice && (
+          <p className="warning" role="status" data-testid="processor-notice">
+            {notice}
+          </p>
+        )}
       </div>
-      <div className="field">
-        <label htmlFor={`${id}-model`}>Model</label>
-        <input
-          {...field("model")}
-          type="text"
-          maxLength={128}
-          disabled={!llm}
-          placeholder={llm ? "The server's default" : "Not used by the local processor"}
-          value={preferences.model}
-          onChange={(event) => change({ model: event.target.value })}
-        />
-        {hint("model", "Leave empty for the server's default model, e.g. gemini-2.5-flash.")}
-      </div>
+      {showModel && (
+        <div className="field">
+          <label htmlFor={`${id}-model`}>Model</label>
+          <select
+            {...field("model")}
+            value={preferences.model}
+            disabled={chosen === undefined}
+            onChange={(event) => change({ model: event.target.value })}
+          >
+            {modelOptions.map((option) => (
+              <option key={option.value} value={option.value}>
+                {option.label}
+              </option>
+            ))}
+          </select>
+          {hint("model", "The server's default model unless you choose one.")}
+        </div>
+      )}
       <div className="checkbox">
         <input
           id={`${id}-headings`}

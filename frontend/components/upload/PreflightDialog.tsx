@@ -13,6 +13,8 @@ import type { Preferences } from "@/lib/settings";
 interface PreflightProps {
   upload: Upload;
   preferences: Preferences;
+  /** Why the job does not use the saved settings (a processor not set up here), if so. */
+  notice?: string | null;
   busy: boolean;
   error: ApiError | null;
   onConfirm: () => void;
@@ -20,7 +22,7 @@ interface PreflightProps {
 }
 
 /** The upload's answer before anything is charged: size of the work, cost, warnings. */
-export function PreflightDialog({ upload, preferences, busy, error, onConfirm, onCancel }: PreflightProps) {
+export function PreflightDialog({ upload, preferences, notice = null, busy, error, onConfirm, onCancel }: PreflightProps) {
   const short = upload.estimated_credits > upload.balance;
   const warnings = [...upload.warnings];
   if (upload.pages_without_text.length > 0) {
@@ -56,6 +58,11 @@ export function PreflightDialog({ upload, preferences, busy, error, onConfirm, o
         <Link href="/settings">change</Link>).
         {preferences.processor !== "local" && " The estimate is for the local processor; a language model is charged on its use."}
       </p>
+      {notice && (
+        <p className="warning" role="status" data-testid="preflight-processor-notice">
+          {notice}
+        </p>
+      )}
       {short && (
         <p className="warning" role="alert">
           This needs {upload.estimated_credits} credits and your balance is {upload.balance}.

@@ -7,7 +7,7 @@ import { ErrorMessage } from "@/components/ui/ErrorMessage";
 import { ApiError, asApiError } from "@/lib/api/errors";
 import type { Upload } from "@/lib/api/types";
 import { checkPdf } from "@/lib/pdf";
-import { loadPreferences, toJobSettings, type Preferences } from "@/lib/settings";
+import { applyProcessors, loadPreferences, toJobSettings, type Preferences } from "@/lib/settings";
 
 import { Dropzone } from "./Dropzone";
 import { PasswordPrompt } from "./PasswordPrompt";
@@ -24,6 +24,7 @@ export function UploadPanel({ onJobStarted }: { onJobStarted: (jobId: string) =>
   const [locked, setLocked] = useState<File | null>(null);
   const [upload, setUpload] = useState<Upload | null>(null);
   const [preferences, setPreferences] = useState<Preferences | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const [jobError, setJobError] = useState<ApiError | null>(null);
 
   async function send(file: File, password?: string) {
@@ -36,9 +37,17 @@ export function UploadPanel({ onJobStarted }: { onJobStarted: (jobId: string) =>
         setProblem(checked);
         return;
       }
-      const answer = await api.upload(file, password);
+      // The processors too: a saved one that this server has not set up falls back to local.
+      // Without the list, the saved settings are sent and the server refuses them clearly if needed.
+      const [answer, processors] = await Promise.all([
+        api.upload(file, password),
+        api.listProcessors().catch(() => null),
+      ]);
+      const saved = loadPreferences();
+      const applied = processors === null ? { preferences: saved, notice: null } : applyProcessors(saved, processors);
       setLocked(null);
-      setPreferences(loadPreferences());
+      setPreferences(applied.preferences);
+      setNotice(applied.notice);
       setJobError(null);
       setUpload(answer);
     } catch (thrown) {
@@ -98,6 +107,7 @@ export function UploadPanel({ onJobStarted }: { onJobStarted: (jobId: string) =>
         <PreflightDialog
           upload={upload}
           preferences={preferences}
+          notice={notice}
           busy={busy}
           error={jobError}
           onConfirm={() => void confirm()}

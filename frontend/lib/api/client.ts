@@ -5,7 +5,19 @@ import { ApiError, asApiError, toApiError } from "./errors";
 import type { paths } from "./schema";
 import { createAuthFetch } from "./transport";
 import type { TokenStore } from "./tokens";
-import type { Job, JobDetail, JobPage, JobSettings, LedgerPage, Retry, SentencePage, Tokens, Upload, User } from "./types";
+import type {
+  Job,
+  JobDetail,
+  JobPage,
+  JobSettings,
+  LedgerPage,
+  ProcessorInfo,
+  Retry,
+  SentencePage,
+  Tokens,
+  Upload,
+  User,
+} from "./types";
 
 export type ExportFormat = NonNullable<
   NonNullable<paths["/api/v1/jobs/{job_id}/download"]["get"]["parameters"]["query"]>["format"]
@@ -106,6 +118,8 @@ export function createApi(options: ApiOptions) {
     balance: async (): Promise<number> => (await unwrap(client.GET("/api/v1/credits/balance"))).balance,
     ledger: (before?: number): Promise<LedgerPage> =>
       unwrap(client.GET("/api/v1/credits/ledger", { params: { query: { before, limit: 50 } } })),
+    /** The processors a job may ask for on this server (`local` first) and their models. */
+    listProcessors: (): Promise<ProcessorInfo[]> => unwrap(client.GET("/api/v1/processors")),
     upload: (file: File, password?: string): Promise<Upload> =>
       unwrap(
         client.POST("/api/v1/uploads", {

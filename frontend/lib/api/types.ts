@@ -17,6 +17,8 @@ export type SentencePage = Schemas["SentencePage"];
 export type LedgerEntry = Schemas["LedgerEntry"];
 export type LedgerPage = Schemas["LedgerPage"];
 export type PageRange = Schemas["PageRange"];
+/** A processor of this server (`GET /processors`): whether it is set up, its models. */
+export type ProcessorInfo = Schemas["Processor"];
 
 /** The statuses after which a job never changes on its own (the API's final statuses). */
 export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "partial", "failed", "cancelled"];
