@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FLOWER_PORT ?= 5555
 
-.PHONY: run test lint typecheck bench install clean frontend frontend-check api-types chromium
+.PHONY: run test lint typecheck bench install clean frontend frontend-check api-types chromium screenshots
 
 $(STAMP): backend/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,10 @@ test: lint typecheck frontend-check frontend chromium
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_pipeline.py --markdown
+
+# The README's screenshots, retaken by the end-to-end tests (docs/development.md).
+screenshots: $(STAMP) $(FRONTEND_EXPORT) chromium
+	FOLIO_E2E_UPDATE_DOC_IMAGES=1 $(BIN)/pytest tests/e2e
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
