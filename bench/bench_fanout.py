@@ -85,9 +85,11 @@ class Client:
         assert answer.status_code == 201, answer.get_json()
         return str(answer.get_json()["id"])
 
-    def run_job(self, upload_id: str, timeout: float) -> float:
-        """Start a job with one page per chunk; seconds from its 202 to `completed`."""
-        body = {"upload_id": upload_id, "settings": {"chunk_pages": 1}}
+    def run_job(
+        self, upload_id: str, timeout: float, settings: dict[str, object] | None = None
+    ) -> float:
+        """Start a job (default: one page per chunk); seconds from its 202 to `completed`."""
+        body = {"upload_id": upload_id, "settings": settings or {"chunk_pages": 1}}
         answer = self.http.post("/api/v1/jobs", json=body, headers=self.headers)
         start = time.perf_counter()
         assert answer.status_code == 202, answer.get_json()
