@@ -46,6 +46,9 @@ def llm_stack(production: Stack, fake: FakeLLM) -> Stack:  # noqa: F811
             "FOLIO_OPENAI_BASE_URL": f"{fake.url}/v1",
             "FOLIO_OPENAI_MODEL": "local-model",
             "FOLIO_LLM_TIMEOUT_SECONDS": "20",
+            # The default 60 a minute would hold a novel's ~200 calls for minutes; the limit
+            # itself is tested in test_llm_limits.py.
+            "FOLIO_LLM_RPM": "100000",
         }
     )
     return production
