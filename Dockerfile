@@ -13,13 +13,13 @@
 ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
 ARG NODE_IMAGE=node:20.19.5-bookworm-slim
 
-# ---- frontend: `npm ci && npm run build` makes the static export in frontend/out ----------
+# ---- frontend: `npm install && npm run build` makes the static export in frontend/out ----
 FROM ${NODE_IMAGE} AS frontend
 WORKDIR /frontend
 ENV NEXT_TELEMETRY_DISABLED=1
 # The lock file alone first: the dependency layer survives source changes.
 COPY frontend/package.json frontend/package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund
 COPY frontend/ ./
 RUN npm run build
 

@@ -30,9 +30,12 @@ FRONTEND_SOURCES := $(shell find $(FRONTEND)/app $(FRONTEND)/components $(FRONTE
 	$(addprefix $(FRONTEND)/,package.json next.config.ts tsconfig.json)
 OPENAPI_JSON := $(VENV)/openapi.json
 
-# `npm ci` again whenever package-lock.json is newer than the installed tree.
+# `npm install` again whenever package-lock.json is newer than the installed tree. Not
+# `npm ci`: the lock was made against a registry mirror that has no macOS or Windows builds
+# of Next's compiler, and `npm ci` refuses a lock without them; `npm install` keeps every
+# locked version (the lock is left unchanged) and fetches this platform's binaries.
 $(NODE_MODULES): $(FRONTEND)/package-lock.json
-	cd $(FRONTEND) && $(NPM) ci --no-audit --no-fund
+	cd $(FRONTEND) && $(NPM) install --no-audit --no-fund
 	@touch $@
 
 # The export is rebuilt when a source, the configuration or the lock file changed.

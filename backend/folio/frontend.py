@@ -29,7 +29,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 NOT_BUILT = (
     "The web interface is not built. Run `make run` (it builds frontend/out), or "
-    "`cd frontend && npm ci && npm run build`, or set FOLIO_FRONTEND_DIR to a built export."
+    "`cd frontend && npm install && npm run build`, or set FOLIO_FRONTEND_DIR to a built export."
 )
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\ssrc=)[^>]*>(.*?)</script>", re.DOTALL)
 

@@ -157,7 +157,7 @@ def frontend_missing_reason(out: Path = FRONTEND_OUT) -> str | None:
     if not (out / "index.html").is_file():
         return (
             f"the frontend's static export is not at {out}: run `make test`, or build the "
-            "frontend (cd frontend && npm ci && npm run build)"
+            "frontend (cd frontend && npm install && npm run build)"
         )
     return None
 
