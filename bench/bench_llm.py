@@ -17,7 +17,6 @@ import argparse
 import bisect
 import collections
 import heapq
-import os
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test harness
 
-from bench_fanout import Client, stop
+from bench_fanout import Client, redis_url, stop
 from databases import fresh_postgres_database
 from fakellm import FakeLLM, Fault
 from folio.config import Settings
@@ -154,12 +153,6 @@ def run(pdf: Path, config: Config, latency: float, folder: Path, fake: FakeLLM) 
         raise RuntimeError(f"the job made {len(fake.log)} calls, the dry run {sum(calls)}")
     ideal = ideal_seconds(calls, config.slots, latency, config.rpm)
     return Row(config, len(calls), sum(calls), wall, ideal, busiest)
-
-
-def redis_url(number: int) -> str:
-    """The local Redis server, database `number`."""
-    base = os.environ.get("FOLIO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    return base.rsplit("/", 1)[0] + f"/{number}"
 
 
 def table(rows: list[Row]) -> str:

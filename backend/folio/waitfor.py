@@ -19,6 +19,7 @@ import redis
 from sqlalchemy import make_url
 
 from folio.config import Settings, env_int
+from folio.logs import one_line
 
 DEFAULT_WAIT_SECONDS = 60
 PAUSE_SECONDS = 1.0
@@ -56,19 +57,23 @@ def postgres_probe(sqlalchemy_url: str) -> Callable[[], None]:
     return probe
 
 
+def redis_client(url: str, timeout: float) -> redis.Redis:
+    """A Redis client that gives up after `timeout` seconds to connect or to get an answer."""
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+
+
+def ping_redis(url: str, timeout: float) -> None:
+    """Send PING to the Redis server at `url`; raise when it does not answer in time."""
+    client = redis_client(url, timeout)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
 def redis_probe(url: str) -> Callable[[], None]:
     """A probe that sends PING to a Redis server."""
-
-    def probe() -> None:
-        client = redis.Redis.from_url(
-            url, socket_connect_timeout=PROBE_TIMEOUT_SECONDS, socket_timeout=PROBE_TIMEOUT_SECONDS
-        )
-        try:
-            client.ping()
-        finally:
-            client.close()
-
-    return probe
+    return lambda: ping_redis(url, PROBE_TIMEOUT_SECONDS)
 
 
 def dependencies(settings: Settings) -> list[Dependency]:
@@ -123,12 +128,6 @@ def wait_for(deps: list[Dependency], wait_seconds: int) -> bool:
         if pending:
             time.sleep(min(PAUSE_SECONDS, max(0.0, deadline - time.monotonic())))
     return True
-
-
-def one_line(error: BaseException) -> str:
-    """The error's message on one line (driver messages span several)."""
-    text = " ".join(str(error).split())
-    return text or type(error).__name__
 
 
 def say(message: str) -> None:

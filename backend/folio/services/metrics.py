@@ -14,7 +14,6 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
-import redis
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeHistogramMetricFamily,
@@ -31,6 +30,7 @@ from folio.extensions import db
 from folio.logs import one_line
 from folio.models import ChunkStatus, Job, JobChunk, JobStatus, LedgerEntry, LedgerKind
 from folio.models.base import utcnow
+from folio.waitfor import redis_client
 
 # Chunks that finished within this window make up the chunk duration gauge histogram.
 CHUNK_WINDOW = timedelta(minutes=15)
@@ -83,11 +83,7 @@ def queue_depths(settings: Settings, queues: list[str]) -> dict[str, int]:
     if settings.broker_url.startswith("filesystem://"):
         names = [path.name for path in (settings.broker_dir / "queue").iterdir()]
         return {queue: sum(name.endswith(f".{queue}.msg") for name in names) for queue in queues}
-    client = redis.Redis.from_url(
-        settings.broker_url,
-        socket_connect_timeout=BROKER_TIMEOUT_SECONDS,
-        socket_timeout=BROKER_TIMEOUT_SECONDS,
-    )
+    client = redis_client(settings.broker_url, BROKER_TIMEOUT_SECONDS)
     try:
         pipe = client.pipeline(transaction=False)
         for queue in queues:

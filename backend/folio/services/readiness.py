@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import redis
 from flask import current_app
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from folio.config import Settings, current_settings
 from folio.logs import one_line
+from folio.waitfor import ping_redis
 
 OK = "ok"
 ERROR = "error"
@@ -113,15 +113,7 @@ def check_broker(settings: Settings) -> dict[str, Any]:
         for folder in BROKER_FOLDERS:
             _write_and_delete(settings.broker_dir / folder)
         return {"transport": "filesystem"}
-    client = redis.Redis.from_url(
-        settings.broker_url,
-        socket_connect_timeout=BROKER_TIMEOUT_SECONDS,
-        socket_timeout=BROKER_TIMEOUT_SECONDS,
-    )
-    try:
-        client.ping()
-    finally:
-        client.close()
+    ping_redis(settings.broker_url, BROKER_TIMEOUT_SECONDS)
     return {"transport": urlsplit(settings.broker_url).scheme}
 
 
