@@ -56,14 +56,14 @@ api-types: $(STAMP) $(NODE_MODULES)
 	cd $(FRONTEND) && $(NPM) run gen:api -- ../$(OPENAPI_JSON)
 
 # Everything on embedded defaults (SQLite, the filesystem broker; no server to install): the
-# API, the chunk worker, the control worker, beat and Flower, supervised by folio.devserver,
+# API, the chunk worker, the control worker, beat and Flower, supervised by folio.ops.devserver,
 # which prints the addresses once the API answers. Ctrl-C stops every process.
 # docs/running.md describes each process, and production on PostgreSQL + Redis.
 run: $(STAMP) $(FRONTEND_EXPORT)
 	$(BIN)/flask --app folio.wsgi db upgrade
 	@# --preload: the workers fork from one app, so without FOLIO_SECRET_KEY they still share
 	@# the random per-process key that signs tokens.
-	@exec $(BIN)/python -m folio.devserver --host $(HOST) --port $(PORT) \
+	@exec $(BIN)/python -m folio.ops.devserver --host $(HOST) --port $(PORT) \
 		--flower-port $(FLOWER_PORT) -- \
 		$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --preload --access-logfile - folio.wsgi:app
 

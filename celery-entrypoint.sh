@@ -125,7 +125,7 @@ healthcheck() {
         die "unhealthy: $node did not answer ping"
       ;;
     beat)
-      "$python" -m folio.heartbeat || exit 1
+      "$python" -m folio.taskqueue.heartbeat || exit 1
       ;;
     flower)
       # /healthcheck is the one page Flower serves without basic auth.
@@ -174,7 +174,7 @@ start without basic auth (set it to a long random string)"
     ;;
 esac
 
-"$python" -m folio.waitfor || exit $?
+"$python" -m folio.ops.waitfor || exit $?
 
 case "$role" in
   worker)

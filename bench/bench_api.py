@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from folio.pipeline.inspect import inspect_pdf
+from folio.pipeline.sources.pdf.inspect import inspect_pdf
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

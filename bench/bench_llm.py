@@ -31,11 +31,11 @@ from bench_fanout import Client, redis_url, stop
 from databases import fresh_postgres_database
 from fakellm import FakeLLM, Fault
 from folio.config import Settings
-from folio.pipeline.inspect import inspect_pdf
 from folio.pipeline.model import ProcessSettings
 from folio.pipeline.plan import plan_chunks
 from folio.pipeline.processors import ProcessContext
 from folio.pipeline.runner import run_chunk
+from folio.pipeline.sources.pdf.inspect import inspect_pdf
 from workers import running_stack, stack_environ
 
 BROKER_DB, RESULTS_DB = 6, 7  # the tests use 8-15, bench_fanout 10-11

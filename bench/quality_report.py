@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the sh
 
 from books import BOOKS, processed, source_text
 from folio.config import Settings
-from folio.pipeline.extract import extract
-from folio.pipeline.inspect import inspect_pdf
+from folio.pipeline.sources.pdf.extract import extract
+from folio.pipeline.sources.pdf.inspect import inspect_pdf
 from quality import check_hyphen_joins, ngram_overlap
 
 

@@ -21,8 +21,8 @@ from werkzeug.exceptions import TooManyRequests
 
 from folio.app import create_app
 from folio.config import Settings, env_bool
-from folio.errors import INTERNAL_ERROR_MESSAGE, ApiError, error_response
 from folio.pipeline.errors import NotAPdf, TooManyPages
+from folio.web.errors import INTERNAL_ERROR_MESSAGE, ApiError, error_response
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,9 +10,9 @@ import pytest
 
 from books import processed
 from folio.pipeline import errors
-from folio.pipeline.inspect import Limits, inspect_pdf
 from folio.pipeline.model import ProcessSettings
 from folio.pipeline.runner import run_document
+from folio.pipeline.sources.pdf.inspect import Limits, inspect_pdf
 
 pytestmark = pytest.mark.corpus
 FOLIO = str(Path(sys.executable).with_name("folio"))

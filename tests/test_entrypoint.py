@@ -21,8 +21,9 @@ import pytest
 import redis
 
 import databases
-from folio import heartbeat, waitfor
 from folio.config import Settings
+from folio.ops import waitfor
+from folio.taskqueue import heartbeat
 from runner import (
     ENTRYPOINT,
     SECRET_KEY,

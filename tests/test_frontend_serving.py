@@ -1,4 +1,4 @@
-"""The frontend's static export served at `/` (folio.frontend), on a tiny fake export.
+"""The frontend's static export served at `/` (folio.web.frontend), on a tiny fake export.
 
 No Node build is needed: each test writes the few files an export has into tmp_path.
 """

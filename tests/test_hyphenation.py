@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from books import BOOKS, source_text
-from folio.pipeline.extract import extract
-from folio.pipeline.inspect import inspect_pdf
+from folio.pipeline.sources.pdf.extract import extract
+from folio.pipeline.sources.pdf.inspect import inspect_pdf
 from folio.pipeline.text import HyphenJoin, join_lines, keeps_hyphen
 from quality import check_hyphen_joins
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from folio.pipeline.extract import Extracted, extract
-from folio.pipeline.inspect import inspect_pdf
 from folio.pipeline.model import ProcessSettings
 from folio.pipeline.runner import run_document
+from folio.pipeline.sources.base import Extracted
+from folio.pipeline.sources.pdf.extract import extract
+from folio.pipeline.sources.pdf.inspect import inspect_pdf
 from pdfmaker import PageSpec, TextLine, book_pages, make_pdf
 
 LINE = "Le navire partit enfin, et les deux berges filèrent comme deux rubans."

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from books import BOOKS, processed
 from fakellm import FakeLLM, Fault
 from folio.extensions import db
-from folio.llm_pricing import credits_for
 from folio.models import Job, JobSentence
 from folio.pipeline.model import ProcessSettings, Usage
+from folio.pipeline.processors.llm.pricing import credits_for
 from folio.pipeline.runner import run_document
 from pdfmaker import book_pages, make_pdf
 from test_fanout import User, chunks, ledger, production  # noqa: F401  (fixture)

@@ -17,7 +17,7 @@ import redis
 
 from fakellm import FakeLLM
 from folio.config import Settings
-from folio.llm_limits import (
+from folio.pipeline.processors.llm.limits import (
     InProcessLimiter,
     Limiter,
     RedisLimiter,
@@ -33,7 +33,7 @@ RPM = 4
 # Redis or a SQLite file. argv: fake URL, limiter URL, key prefix, rpm, window, sentences.
 WORKER = """
 import sys
-from folio.llm_limits import make_limiter
+from folio.pipeline.processors.llm.limits import make_limiter
 from folio.pipeline.model import ProcessSettings, Sentence
 from folio.pipeline.processors import LLMConfig, ProcessContext, get_processor
 

@@ -17,12 +17,12 @@ from books import BOOKS
 from fakellm import FakeLLM, Fault, parse_input, rewrite
 from folio.config import Settings
 from folio.pipeline.errors import PipelineError
-from folio.pipeline.inspect import inspect_pdf
 from folio.pipeline.model import ChunkPlan, ProcessSettings
 from folio.pipeline.processors import ProcessContext, get_processor
-from folio.pipeline.processors.llm import LLMUnavailable
-from folio.pipeline.processors.openai_compat import JSON_OBJECT, OpenAICompatibleProcessor
+from folio.pipeline.processors.llm.openai_compat import JSON_OBJECT, OpenAICompatibleProcessor
+from folio.pipeline.processors.llm.processor import LLMUnavailable
 from folio.pipeline.runner import run_chunk
+from folio.pipeline.sources.pdf.inspect import inspect_pdf
 from folio.pipeline.text import count_words
 from llmkit import (
     KEY,

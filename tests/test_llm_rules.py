@@ -12,18 +12,10 @@ import pytest
 
 from fakellm import parse_input
 from folio.config import Settings
-from folio.llm_pricing import (
-    ModelPrice,
-    credits_for,
-    default_pricing,
-    parse_pricing,
-    price_of,
-    worst_case_page_credits,
-)
 from folio.pipeline.errors import InvalidSettings
 from folio.pipeline.model import ProcessSettings, Sentence, Usage
 from folio.pipeline.processors import catalog, get_processor, processor_for
-from folio.pipeline.processors.answers import (
+from folio.pipeline.processors.llm.answers import (
     DRIFT,
     DUPLICATE,
     EMPTY,
@@ -34,9 +26,21 @@ from folio.pipeline.processors.answers import (
     check_answer,
     overlap,
 )
+from folio.pipeline.processors.llm.pricing import (
+    ModelPrice,
+    credits_for,
+    default_pricing,
+    parse_pricing,
+    price_of,
+    worst_case_page_credits,
+)
+from folio.pipeline.processors.llm.prompt import PROMPT_VERSION, build_prompt
+from folio.pipeline.processors.llm.retry import (
+    backoff_delay,
+    gemini_retry_delay,
+    retry_after_header,
+)
 from folio.pipeline.processors.local import LocalNormalizer
-from folio.pipeline.processors.prompt import PROMPT_VERSION, build_prompt
-from folio.pipeline.processors.retry import backoff_delay, gemini_retry_delay, retry_after_header
 from folio.services.credits import PAGE_COST_FACTOR
 from llmkit import LONG, config
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from folio import devserver
+from folio.ops import devserver
 from runner import (
     REPO,
     clean_environ,
@@ -115,7 +115,7 @@ def test_a_process_that_exits_stops_all_the_others(tmp_path: Path) -> None:
     log = tmp_path / "devserver.log"
     # The "API" fails after a moment: the Celery roles are starting up, or already up.
     failing_api = [sys.executable, "-c", "import sys, time; time.sleep(3); sys.exit(3)"]
-    argv = [sys.executable, "-m", "folio.devserver", "--port", str(free_port())]
+    argv = [sys.executable, "-m", "folio.ops.devserver", "--port", str(free_port())]
     server = start([*argv, "--flower-port", str(free_port()), "--", *failing_api], environ, log)
     try:
         assert server.wait(timeout=60) == 1
@@ -144,7 +144,7 @@ def test_the_flower_password_is_made_once_and_kept_private(tmp_path: Path) -> No
 
 def test_the_devserver_needs_an_api_command() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "folio.devserver", "--port", "1"],
+        [sys.executable, "-m", "folio.ops.devserver", "--port", "1"],
         env=clean_environ(),
         capture_output=True,
         text=True,
@@ -158,7 +158,7 @@ def test_the_devserver_needs_an_api_command() -> None:
 # too (what a stuck worker and its pool look like), and one that stops when asked.
 SUPERVISED = """
 import os, sys
-from folio.devserver import Child, Supervisor
+from folio.ops.devserver import Child, Supervisor
 
 stubborn = (
     "import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "

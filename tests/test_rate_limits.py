@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 
 from databases import sqlite_app_from
 from factories import PASSWORD, make_user
-from folio.auth import current_user, token_required
 from folio.config import Settings
-from folio.ratelimit import limit_job_creation
+from folio.web.auth import current_user, token_required
+from folio.web.ratelimit import limit_job_creation
 
 
 def limited_app(template: Path, folder: Path, **extra: str) -> Flask:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from folio.pipeline.extract import Extracted
 from folio.pipeline.segment import segment, split_paragraph
+from folio.pipeline.sources.base import Extracted
 
 
 def sentences(paragraph: str) -> list[str]:

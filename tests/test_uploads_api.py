@@ -28,7 +28,7 @@ from folio.config import current_settings
 from folio.extensions import db
 from folio.models import LedgerEntry, Upload, User
 from folio.models.base import utcnow
-from folio.pipeline.pdf import security
+from folio.pipeline.sources.pdf.document import security
 from folio.services import storage, uploads
 
 STORED_NAME = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}\.pdf$")

@@ -24,9 +24,9 @@ import flask_migrate
 from flask import Flask
 
 from folio.app import create_app
-from folio.celery_app import CONTROL_QUEUE, chunk_queues
 from folio.config import Settings
 from folio.extensions import db
+from folio.taskqueue.celery_app import CONTROL_QUEUE, chunk_queues
 
 CELERY = str(Path(sys.executable).with_name("celery"))
 LANES = 4

@@ -6,15 +6,15 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from folio.api import register_blueprints
-from folio.auth import register_jwt_handlers
-from folio.celery_app import celery_init_app
 from folio.commands import register_commands
 from folio.config import Settings
-from folio.db import configure_engine
-from folio.errors import register_error_handlers
 from folio.extensions import api, db, jwt, limiter, migrate
-from folio.frontend import register_frontend
 from folio.logs import configure_logging, register_request_logging, register_task_logging
+from folio.models.engine import configure_engine
+from folio.taskqueue.celery_app import celery_init_app
+from folio.web.auth import register_jwt_handlers
+from folio.web.errors import register_error_handlers
+from folio.web.frontend import register_frontend
 
 
 def create_app(settings: Settings | None = None) -> Flask:

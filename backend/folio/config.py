@@ -15,14 +15,14 @@ from typing import Any, Literal, cast
 from flask import current_app
 from limits import parse_many
 
-from folio.llm_pricing import DEFAULT_PRICING, ModelPrice, parse_pricing
 from folio.pipeline.processors.base import Limiter
-from folio.pipeline.processors.llm_config import (
+from folio.pipeline.processors.llm.config import (
     DEFAULT_ALLOWED_MODELS,
     DEFAULT_MODELS,
     FALLBACKS,
     LLMConfig,
 )
+from folio.pipeline.processors.llm.pricing import DEFAULT_PRICING, ModelPrice, parse_pricing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT / "var"
@@ -180,7 +180,7 @@ def llm_limits_url(environ: Mapping[str, str], data_dir: Path) -> str:
 
 
 def llm_pricing(environ: Mapping[str, str]) -> dict[str, ModelPrice]:
-    """FOLIO_LLM_PRICING: credits per 1000 tokens by model (see folio.llm_pricing)."""
+    """FOLIO_LLM_PRICING: credits per 1000 tokens by model (see processors.llm.pricing)."""
     return parse_pricing(env_str(environ, "FOLIO_LLM_PRICING", json.dumps(DEFAULT_PRICING)))
 
 
@@ -315,7 +315,7 @@ class Settings:
 
     def llm_limiter(self) -> Limiter:
         """This process's shared rate limiter for LLM calls (Redis when configured)."""
-        from folio.llm_limits import shared_limiter
+        from folio.pipeline.processors.llm.limits import shared_limiter
 
         return shared_limiter(
             self.llm_limits_url, self.llm_rpm, self.llm_tpm, self.llm_limit_window_seconds

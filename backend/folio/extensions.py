@@ -10,7 +10,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from folio.config import MIGRATIONS_DIR
 from folio.models import Base
-from folio.openapi import FolioApi
+from folio.web.openapi import FolioApi
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(directory=str(MIGRATIONS_DIR))

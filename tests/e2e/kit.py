@@ -209,7 +209,7 @@ def stack_environ(data_dir: Path, frontend_dir: Path) -> dict[str, str]:
 
 @contextlib.contextmanager
 def running_stack(folder: Path, frontend_dir: Path) -> Iterator[Stack]:
-    """`make run` in `folder`: migrate, start folio.devserver, wait until every role is up;
+    """`make run` in `folder`: migrate, start folio.ops.devserver, wait until every role is up;
     afterwards stop it (SIGTERM, then SIGKILL of whatever carries the data folder)."""
     data_dir = folder / "data"
     data_dir.mkdir(parents=True)
@@ -228,7 +228,7 @@ def running_stack(folder: Path, frontend_dir: Path) -> Iterator[Stack]:
     argv = [
         str(BIN / "python"),
         "-m",
-        "folio.devserver",
+        "folio.ops.devserver",
         "--host",
         "127.0.0.1",
         "--port",

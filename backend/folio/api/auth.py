@@ -13,12 +13,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from folio.api.schemas import UserSchema
-from folio.auth import current_user, token_required
 from folio.models import User
-from folio.openapi import BEARER_AUTH, ErrorSchema
-from folio.ratelimit import limit_sign_in
 from folio.services import tokens, users
 from folio.services.tokens import TokenPair
+from folio.web.auth import current_user, token_required
+from folio.web.openapi import BEARER_AUTH, ErrorSchema
+from folio.web.ratelimit import limit_sign_in
 
 blueprint = Blueprint("auth", __name__, description="Accounts and tokens.")
 

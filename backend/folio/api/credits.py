@@ -8,10 +8,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from folio.api.schemas import MAX_DB_INTEGER
-from folio.auth import current_user, token_required
 from folio.models import LedgerKind
-from folio.openapi import BEARER_AUTH
 from folio.services import credits
+from folio.web.auth import current_user, token_required
+from folio.web.openapi import BEARER_AUTH
 
 blueprint = Blueprint("credits", __name__, description="Credit balance and ledger.")
 

@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask import Blueprint, Response, jsonify
 
-from folio.services import readiness
+from folio.ops import readiness
 
 blueprint = Blueprint("health", __name__)
 

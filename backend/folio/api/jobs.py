@@ -15,15 +15,15 @@ from marshmallow import Schema, fields, validate
 from werkzeug.http import quote_etag
 
 from folio.api.schemas import MAX_DB_INTEGER, JobDetailSchema, JobSchema
-from folio.auth import current_user, token_required
 from folio.models import ChunkStatus, Job, JobStatus
-from folio.openapi import BEARER_AUTH, ErrorSchema
 from folio.pipeline import export
 from folio.pipeline.model import ProcessSettings
-from folio.ratelimit import limit_job_creation
 from folio.services import jobs, results
 from folio.services.jobs import JobDetail, JobPage
 from folio.services.results import SentencePage
+from folio.web.auth import current_user, token_required
+from folio.web.openapi import BEARER_AUTH, ErrorSchema
+from folio.web.ratelimit import limit_job_creation
 
 blueprint = Blueprint("jobs", __name__, description="Jobs: start, poll, cancel, results.")
 

@@ -8,8 +8,8 @@ from flask import Blueprint, Response, abort, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from folio.config import current_settings
-from folio.errors import ApiError
-from folio.services.metrics import FolioCollector
+from folio.ops.metrics import FolioCollector
+from folio.web.errors import ApiError
 
 blueprint = Blueprint("metrics", __name__)
 

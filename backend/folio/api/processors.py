@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from folio.auth import token_required
 from folio.config import current_settings
-from folio.openapi import BEARER_AUTH
 from folio.pipeline.processors import ProcessorInfo, catalog
+from folio.web.auth import token_required
+from folio.web.openapi import BEARER_AUTH
 
 blueprint = Blueprint("processors", __name__, description="Processors and models for jobs.")
 

@@ -14,11 +14,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, pre_dump, validate
 from werkzeug.datastructures import FileStorage
 
-from folio.auth import current_user, token_required
-from folio.errors import ApiError
-from folio.openapi import BEARER_AUTH, ErrorSchema
 from folio.services import uploads
 from folio.services.uploads import IncomingFile, UploadSummary
+from folio.web.auth import current_user, token_required
+from folio.web.errors import ApiError
+from folio.web.openapi import BEARER_AUTH, ErrorSchema
 
 blueprint = Blueprint("uploads", __name__, description="Upload a PDF; see its plan and price.")
 

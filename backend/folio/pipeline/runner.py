@@ -12,8 +12,6 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from folio.pipeline.extract import extract
-from folio.pipeline.inspect import Limits, inspect_pdf
 from folio.pipeline.merge import merge
 from folio.pipeline.model import (
     ChunkPlan,
@@ -23,10 +21,12 @@ from folio.pipeline.model import (
     OutputSentence,
     ProcessSettings,
 )
-from folio.pipeline.pdf import Source
 from folio.pipeline.plan import DEFAULT_CHUNK_PAGES, DEFAULT_OVERLAP, own, plan_chunks
 from folio.pipeline.processors import ProcessContext, processor_for
 from folio.pipeline.segment import segment
+from folio.pipeline.sources.pdf.document import Source
+from folio.pipeline.sources.pdf.extract import extract
+from folio.pipeline.sources.pdf.inspect import Limits, inspect_pdf
 
 # Called after each chunk with its result and the number of chunks in the plan.
 ProgressCallback = Callable[[ChunkResult, int], None]

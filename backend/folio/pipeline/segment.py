@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from folio.pipeline.extract import Extracted
 from folio.pipeline.model import Sentence
+from folio.pipeline.sources.base import Extracted
 
 # Terminal punctuation, then closers that belong to the sentence (« … ! » keeps its »).
 _CANDIDATE = re.compile(r"(?:[.!?…]+)(?:[ \u00a0]?[»”\")\]’])*(?=[ \u00a0]+(\S))")

@@ -6,7 +6,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from folio.pipeline.layout import SOFT_HYPHENS
+# pdfium marks a hyphen it believes was inserted at a line break with U+0002 (in bounded text)
+# or U+FFFE (in range text); some producers embed a real soft hyphen U+00AD instead.
+SOFT_HYPHENS = "\x02\ufffe\u00ad"
+
 
 _TRANSLATE = str.maketrans(
     {

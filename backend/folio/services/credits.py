@@ -25,8 +25,8 @@ from folio.services.errors import InsufficientCredits, NotFound
 
 # What a page costs with each processor, in multiples of FOLIO_CREDITS_PER_PAGE. A processor
 # missing here cannot be estimated, so it cannot be run. For an LLM processor it is the worst
-# page at the default price (`folio.llm_pricing.worst_case_page_credits`: a page half again
-# as dense as the corpus's densest, every item asked twice, answers 1.5 times the text): 12
+# page at the default price (`processors.llm.pricing.worst_case_page_credits`: a page half
+# again as dense as the corpus's densest, every item asked twice, answers 1.5 times the text): 12
 # credits, where a typical page costs 2 to 3. The charge at settle time is the tokens' price
 # (`credits_for`), never more than the reservation. See docs/llm.md.
 PAGE_COST_FACTOR: dict[str, int] = {"local": 1, "gemini": 12, "openai": 12}

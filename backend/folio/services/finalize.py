@@ -13,11 +13,11 @@ from sqlalchemy import delete, insert, select, update
 
 from folio.config import current_settings
 from folio.extensions import db
-from folio.llm_pricing import credits_for
 from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus
 from folio.models.base import utcnow
 from folio.pipeline.merge import merge
 from folio.pipeline.model import OutputSentence, Usage
+from folio.pipeline.processors.llm.pricing import credits_for
 from folio.pipeline.processors.local import LocalNormalizer
 from folio.services import credits
 from folio.services.jobstate import FINAL, cancel_pending_chunks, owned_pages, touched

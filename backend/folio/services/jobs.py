@@ -18,10 +18,10 @@ from folio.config import current_settings
 from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus, Upload
 from folio.models.base import utcnow
-from folio.pipeline.inspect import learn_furniture
 from folio.pipeline.model import ChunkPlan, ProcessSettings
 from folio.pipeline.plan import DEFAULT_OVERLAP, plan_chunks
 from folio.pipeline.processors import processor_for
+from folio.pipeline.sources.pdf.inspect import learn_furniture
 from folio.services import credits, dispatch, jobstate, storage, uploads
 from folio.services.errors import Conflict, ServiceError
 

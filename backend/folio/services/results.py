@@ -119,7 +119,7 @@ def _contains(column: Any, query: str) -> ColumnElement[bool]:
     """`column` contains `query`, ignoring case (accents too: "É" matches "é")."""
     escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     lowered: Function[str] = (
-        # SQLite's lower() folds ASCII only; folio.db registers a Unicode one.
+        # SQLite's lower() folds ASCII only; folio.models.engine registers a Unicode one.
         func.folio_lower(column)
         if db.session.get_bind().dialect.name == "sqlite"
         else func.lower(column)

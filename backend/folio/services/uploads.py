@@ -21,10 +21,10 @@ from folio.config import Settings, current_settings
 from folio.extensions import db
 from folio.models import Upload
 from folio.models.base import utcnow
-from folio.pipeline.inspect import Limits, inspect_pdf
 from folio.pipeline.model import ChunkPlan, DocumentInfo, ProcessSettings
-from folio.pipeline.pdf import save_unlocked
 from folio.pipeline.plan import DEFAULT_OVERLAP, plan_chunks
+from folio.pipeline.sources.pdf.document import save_unlocked
+from folio.pipeline.sources.pdf.inspect import Limits, inspect_pdf
 from folio.services import credits, storage, users
 from folio.services.errors import Conflict, ServiceError
 

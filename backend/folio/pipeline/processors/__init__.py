@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from folio.pipeline.errors import InvalidSettings
 from folio.pipeline.model import ProcessSettings
 from folio.pipeline.processors.base import Limiter, ProcessContext, Processor, ProcessOutput
-from folio.pipeline.processors.llm_config import LLMConfig
+from folio.pipeline.processors.llm.config import LLMConfig
 from folio.pipeline.processors.local import LocalNormalizer
 
 # name → (module, class) of the LLM processors.
 _LLM_PROCESSORS = {
-    "gemini": ("folio.pipeline.processors.gemini", "GeminiProcessor"),
-    "openai": ("folio.pipeline.processors.openai_compat", "OpenAICompatibleProcessor"),
+    "gemini": ("folio.pipeline.processors.llm.gemini", "GeminiProcessor"),
+    "openai": ("folio.pipeline.processors.llm.openai_compat", "OpenAICompatibleProcessor"),
 }
 PROCESSOR_NAMES: tuple[str, ...] = (LocalNormalizer.name, *_LLM_PROCESSORS)
 

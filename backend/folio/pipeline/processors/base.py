@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Protocol
 from folio.pipeline.model import OutputSentence, ProcessSettings, Sentence, Usage
 
 if TYPE_CHECKING:
-    from folio.pipeline.processors.llm_config import LLMConfig
+    from folio.pipeline.processors.llm.config import LLMConfig
 
 
 class Limiter(Protocol):
-    """A rate limit shared by every process that calls a model (see `folio.llm_limits`)."""
+    """A rate limit shared by every process that calls a model (see `processors.llm.limits`)."""
 
     def acquire(self, model: str, tokens: int) -> None:
         """Block until one more request of about `tokens` tokens to `model` is allowed."""

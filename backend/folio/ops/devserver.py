@@ -1,6 +1,6 @@
 """`make run`: the API, both Celery workers, beat and Flower in one terminal; Ctrl-C stops all.
 
-usage: python -m folio.devserver [--host H] [--port P] [--flower-port F] -- API COMMAND...
+usage: python -m folio.ops.devserver [--host H] [--port P] [--flower-port F] -- API COMMAND...
 
 Each process gets a session of its own and its output is shown prefixed with its name.
 Ctrl-C (or SIGTERM) sends SIGTERM to each main process, so that gunicorn and Celery shut
@@ -293,7 +293,7 @@ def banner(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the API command and the four Celery roles; return when all have stopped."""
-    parser = argparse.ArgumentParser(prog="python -m folio.devserver", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m folio.ops.devserver", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="the API's address (for the banner)")
     parser.add_argument("--port", type=int, default=8000, help="the API's port")
     parser.add_argument("--flower-port", type=int, default=5555)

@@ -14,10 +14,10 @@ from flask_jwt_extended import JWTManager, get_current_user, jwt_required
 from flask_jwt_extended.exceptions import WrongTokenError
 
 from folio import logs
-from folio.errors import error_response
 from folio.extensions import db
 from folio.models import User
 from folio.services import tokens
+from folio.web.errors import error_response
 
 JsonError = tuple[Response, int]
 P = ParamSpec("P")

@@ -19,7 +19,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 
 from folio.config import Settings
-from folio.errors import error_response
+from folio.web.errors import error_response
 
 # First path segments that belong to the API and the operators' endpoints, never to pages.
 RESERVED = frozenset({"api", "health", "ready", "metrics", "flower"})

@@ -32,7 +32,7 @@ from sqlalchemy.pool import NullPool
 
 from folio.config import Settings, current_settings
 from folio.logs import one_line
-from folio.waitfor import ping_redis
+from folio.ops.waitfor import ping_redis
 
 OK = "ok"
 ERROR = "error"

@@ -8,9 +8,16 @@ from typing import Any
 import pypdfium2.raw as pdfium_c
 
 from folio.pipeline import errors
-from folio.pipeline.layout import Line, find_furniture, read_lines
 from folio.pipeline.model import DocumentInfo, Furniture
-from folio.pipeline.pdf import Source, check_signature, metadata, open_pdf, security, serialized
+from folio.pipeline.sources.pdf.document import (
+    Source,
+    check_signature,
+    metadata,
+    open_pdf,
+    security,
+    serialized,
+)
+from folio.pipeline.sources.pdf.layout import Line, find_furniture, read_lines
 
 FURNITURE_SAMPLE = 40  # pages read whole to learn the running headers; enough for any layout
 QUICK_SAMPLE = 24  # pages whose text layer a quick inspection checks

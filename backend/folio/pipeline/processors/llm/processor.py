@@ -22,12 +22,12 @@ import httpx2
 
 from folio.pipeline.errors import PipelineError
 from folio.pipeline.model import CUT_LLM, OutputSentence, ProcessSettings, Sentence, Usage
-from folio.pipeline.processors.answers import check_answer
 from folio.pipeline.processors.base import ProcessContext, ProcessOutput
-from folio.pipeline.processors.llm_config import FALLBACK_FAIL, LLMConfig
+from folio.pipeline.processors.llm.answers import check_answer
+from folio.pipeline.processors.llm.config import FALLBACK_FAIL, LLMConfig
+from folio.pipeline.processors.llm.prompt import PROMPT_VERSION, Prompt, build_prompt
+from folio.pipeline.processors.llm.retry import backoff_delay
 from folio.pipeline.processors.local import LocalNormalizer
-from folio.pipeline.processors.prompt import PROMPT_VERSION, Prompt, build_prompt
-from folio.pipeline.processors.retry import backoff_delay
 from folio.pipeline.text import count_words
 
 logger = logging.getLogger("folio.llm")

@@ -1,4 +1,4 @@
-"""Wait until the database and the broker answer: `python -m folio.waitfor` (celery-entrypoint.sh).
+"""Wait until the database and the broker answer: `python -m folio.ops.waitfor`.
 
 PostgreSQL is tried with a real connection and Redis with PING; SQLite and the `filesystem://`
 broker need no server, so there is nothing to wait for. The wait is bounded by
@@ -132,7 +132,7 @@ def wait_for(deps: list[Dependency], wait_seconds: int) -> bool:
 
 def say(message: str) -> None:
     """Print a progress or error line on stderr."""
-    print(f"folio.waitfor: {message}", file=sys.stderr, flush=True)
+    print(f"folio.ops.waitfor: {message}", file=sys.stderr, flush=True)
 
 
 def main(environ: Mapping[str, str] | None = None) -> int:

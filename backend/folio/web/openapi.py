@@ -44,7 +44,7 @@ class FolioApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def _register_error_handlers(self) -> None:
-        """Register nothing: `folio.errors` already answers every HTTPException."""
+        """Register nothing: `folio.web.errors` already answers every HTTPException."""
 
     def init_app(self, app: Flask, *, spec_kwargs: Mapping[str, Any] | None = None) -> None:
         """Bind to `app`, declare the bearer-token scheme and serve the Swagger UI files."""

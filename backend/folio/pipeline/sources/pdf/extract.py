@@ -9,13 +9,13 @@ whichever chunk reads the page: the ground of exact overlap ownership.
 
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from folio.pipeline.layout import Line, read_lines, strip_furniture
 from folio.pipeline.model import Furniture
-from folio.pipeline.pdf import Source, open_pdf, serialized
+from folio.pipeline.sources.base import Extracted
+from folio.pipeline.sources.pdf.document import Source, open_pdf, serialized
+from folio.pipeline.sources.pdf.layout import Line, read_lines, strip_furniture
 from folio.pipeline.text import HyphenJoin, join_lines, normalize
 
 
@@ -26,23 +26,6 @@ class Block:
     lines: tuple[str, ...]
     heading: bool
     continues: bool
-
-
-@dataclass(slots=True)
-class Extracted:
-    """Text of the pages read, and where each page and heading lies in it."""
-
-    text: str = ""
-    page_starts: list[int] = field(default_factory=list)
-    page_numbers: list[int] = field(default_factory=list)
-    headings: set[int] = field(default_factory=set)
-    joins: list[HyphenJoin] = field(default_factory=list)
-    pages_without_text: list[int] = field(default_factory=list)
-
-    def locate(self, position: int) -> tuple[int, int]:
-        """(page number, offset in that page's text) of a position in `text`."""
-        index = bisect.bisect_right(self.page_starts, position) - 1
-        return self.page_numbers[index], position - self.page_starts[index]
 
 
 @serialized

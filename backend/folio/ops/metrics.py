@@ -24,13 +24,13 @@ from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
-from folio.celery_app import CONTROL_QUEUE, chunk_queues
 from folio.config import Settings
 from folio.extensions import db
 from folio.logs import one_line
 from folio.models import ChunkStatus, Job, JobChunk, JobStatus, LedgerEntry, LedgerKind
 from folio.models.base import utcnow
-from folio.waitfor import redis_client
+from folio.ops.waitfor import redis_client
+from folio.taskqueue.celery_app import CONTROL_QUEUE, chunk_queues
 
 # Chunks that finished within this window make up the chunk duration gauge histogram.
 CHUNK_WINDOW = timedelta(minutes=15)

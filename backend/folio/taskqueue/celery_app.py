@@ -64,7 +64,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_max_memory_per_child": 750_000,  # KiB: a worker that grew past it is replaced
         "task_default_queue": CONTROL_QUEUE,
         "task_queues": [_queue(CONTROL_QUEUE), *map(_queue, chunk_queues(settings.chunk_lanes))],
-        "beat_scheduler": "folio.heartbeat:HeartbeatScheduler",  # a heartbeat file for its health
+        # A heartbeat file for beat's health check.
+        "beat_scheduler": "folio.taskqueue.heartbeat:HeartbeatScheduler",
         "beat_schedule": {
             "reconcile": {"task": "folio.reconcile", "schedule": settings.reconcile_seconds}
         },
@@ -84,7 +85,7 @@ def _queue(name: str) -> Queue:
 
 def _transport(settings: Settings) -> dict[str, Any]:
     if settings.broker_url.startswith("filesystem://"):
-        return {"broker_transport": "folio.broker:Transport"}
+        return {"broker_transport": "folio.taskqueue.broker:Transport"}
     return {}
 
 

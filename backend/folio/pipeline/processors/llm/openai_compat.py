@@ -13,10 +13,15 @@ from typing import Any
 
 import httpx2
 
-from folio.pipeline.processors.llm import LLMCallError, LLMProcessor, Reply, transport_error
-from folio.pipeline.processors.llm_config import LLMConfig
-from folio.pipeline.processors.prompt import RESPONSE_SCHEMA, Prompt
-from folio.pipeline.processors.retry import retry_after_header
+from folio.pipeline.processors.llm.config import LLMConfig
+from folio.pipeline.processors.llm.processor import (
+    LLMCallError,
+    LLMProcessor,
+    Reply,
+    transport_error,
+)
+from folio.pipeline.processors.llm.prompt import RESPONSE_SCHEMA, Prompt
+from folio.pipeline.processors.llm.retry import retry_after_header
 
 JSON_SCHEMA, JSON_OBJECT = "json_schema", "json_object"
 

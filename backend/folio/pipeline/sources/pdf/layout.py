@@ -15,10 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from folio.pipeline.model import Furniture
-
-# pdfium marks a hyphen it believes was inserted at a line break with U+0002 (in bounded text)
-# or U+FFFE (in range text); some producers embed a real soft hyphen U+00AD instead.
-SOFT_HYPHENS = "\x02\ufffe\u00ad"
+from folio.pipeline.text import SOFT_HYPHENS
 
 _PAGE_NUMBER = re.compile(
     # Roman page numbers are lower case (front matter); 'IV' alone is a chapter heading.

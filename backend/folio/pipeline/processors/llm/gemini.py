@@ -14,10 +14,15 @@ import httpx2
 from google import genai
 from google.genai import errors, types
 
-from folio.pipeline.processors.llm import LLMCallError, LLMProcessor, Reply, transport_error
-from folio.pipeline.processors.llm_config import LLMConfig
-from folio.pipeline.processors.prompt import Prompt
-from folio.pipeline.processors.retry import gemini_retry_delay, retry_after_header
+from folio.pipeline.processors.llm.config import LLMConfig
+from folio.pipeline.processors.llm.processor import (
+    LLMCallError,
+    LLMProcessor,
+    Reply,
+    transport_error,
+)
+from folio.pipeline.processors.llm.prompt import Prompt
+from folio.pipeline.processors.llm.retry import gemini_retry_delay, retry_after_header
 
 _STRING = types.Schema(type=types.Type.STRING)
 SCHEMA = types.Schema(

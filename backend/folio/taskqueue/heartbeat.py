@@ -1,10 +1,10 @@
 """Celery beat's heartbeat: a file in the data dir that beat touches on every pass of its loop.
 
 Beat sends tasks but runs none and consumes no queue, so `celery inspect ping` cannot see it.
-Instead its scheduler (`HeartbeatScheduler`, set as `beat_scheduler` in folio.celery_app)
+Instead its scheduler (`HeartbeatScheduler`, set as `beat_scheduler` in folio.taskqueue.celery_app)
 touches `FOLIO_DATA_DIR/beat-heartbeat` when it starts and after each pass, and wakes at
 least every `INTERVAL_SECONDS` to do so, whatever the schedule. A beat that died, hangs or
-lost its data dir stops touching it; `python -m folio.heartbeat` (what
+lost its data dir stops touching it; `python -m folio.taskqueue.heartbeat` (what
 `celery-entrypoint.sh healthcheck beat` runs) exits 1 once the file is older than
 `MAX_AGE_SECONDS`, or missing.
 """
@@ -73,10 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = heartbeat_path()
     problem = check(path)
     if problem is not None:
-        print(f"folio.heartbeat: unhealthy: {problem}", file=sys.stderr)
+        print(f"folio.taskqueue.heartbeat: unhealthy: {problem}", file=sys.stderr)
         return 1
     age = time.time() - path.stat().st_mtime
-    print(f"folio.heartbeat: beat is alive (heartbeat {age:.0f} s old)")
+    print(f"folio.taskqueue.heartbeat: beat is alive (heartbeat {age:.0f} s old)")
     return 0
 
 

@@ -1,0 +1,1 @@
+"""Operations: the dev supervisor, waiting for services, readiness checks and metrics."""

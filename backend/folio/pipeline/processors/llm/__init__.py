@@ -1,0 +1,1 @@
+"""The LLM processors and what they share: prompt, answer checks, retries, limits, prices."""

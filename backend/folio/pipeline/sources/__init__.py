@@ -1,0 +1,1 @@
+"""Sources: each turns a document format into units of text (see `base`)."""

@@ -1,0 +1,1 @@
+"""The PDF source: pdfium opening, inspection, page layout and text extraction."""

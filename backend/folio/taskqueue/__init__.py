@@ -1,0 +1,1 @@
+"""Celery plumbing: the Celery app and its settings, the embedded broker, beat's heartbeat."""
