@@ -21,8 +21,9 @@ from werkzeug.exceptions import TooManyRequests
 
 from folio.app import create_app
 from folio.config import Settings, env_bool
+from folio.errors import FolioError
 from folio.pipeline.errors import NotAPdf, TooManyPages
-from folio.web.errors import INTERNAL_ERROR_MESSAGE, ApiError, error_response
+from folio.web.errors import INTERNAL_ERROR_MESSAGE, error_response
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,10 +90,12 @@ def test_wrong_method_is_json_405_with_allow(client: FlaskClient) -> None:
     assert {"GET", "HEAD", "OPTIONS"} <= set(response.allow)
 
 
-def test_api_error_keeps_code_message_status_and_details(app: Flask) -> None:
+def test_folio_error_keeps_code_message_status_and_details(app: Flask) -> None:
     @app.get("/test/api-error")
     def raise_api_error() -> str:
-        raise ApiError("job_not_found", "No job has this id.", 404, {"job_id": "abc"})
+        raise FolioError(
+            "No job has this id.", {"job_id": "abc"}, code="job_not_found", http_status=404
+        )
 
     response = app.test_client().get("/test/api-error")
     assert response.status_code == 404
@@ -105,10 +108,10 @@ def test_api_error_keeps_code_message_status_and_details(app: Flask) -> None:
     }
 
 
-def test_api_error_without_details_has_no_details_key(app: Flask) -> None:
+def test_folio_error_without_details_has_no_details_key(app: Flask) -> None:
     @app.get("/test/api-error")
     def raise_api_error() -> str:
-        raise ApiError("bad_settings", "Minimum words is above the maximum.")
+        raise FolioError("Minimum words is above the maximum.", code="bad_settings")
 
     response = app.test_client().get("/test/api-error")
     assert response.status_code == 400

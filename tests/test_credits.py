@@ -18,7 +18,7 @@ from folio.models import LedgerEntry, LedgerKind, User
 from folio.pipeline.errors import InvalidSettings
 from folio.pipeline.model import ProcessSettings
 from folio.services import credits
-from folio.services.errors import InsufficientCredits, NotFound
+from folio.services.errors import InsufficientCredits, JobNotFound, NotFound
 
 JANUARY = datetime(2026, 1, 31, 23, 59, tzinfo=UTC)
 FEBRUARY = datetime(2026, 2, 1, 0, 1, tzinfo=UTC)
@@ -163,7 +163,7 @@ def test_reserve_for_another_users_job_is_refused(db_app: Flask) -> None:
     with db_app.app_context():
         owner, intruder = make_user(granted=10), make_user(granted=10)
         job = make_job(owner)
-        with pytest.raises(NotFound):
+        with pytest.raises(JobNotFound):
             credits.reserve(intruder.id, job.id, 5)
         db.session.rollback()
         assert balance_of(intruder.id) == 10
@@ -320,5 +320,5 @@ def test_ledger_page_is_the_users_own_newest_first(db_app: Flask) -> None:
 def test_unknown_job_uuid_is_not_found(db_app: Flask) -> None:
     with db_app.app_context():
         user = make_user(granted=5)
-        with pytest.raises(NotFound):
+        with pytest.raises(JobNotFound):
             credits.reserve(user.id, uuid.uuid4(), 1)

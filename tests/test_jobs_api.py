@@ -360,7 +360,7 @@ def test_cancel_of_an_ended_job(db_app: Flask) -> None:
     response = alice.post(f"/{done}/cancel")
     assert (response.status_code, error_code(response)) == (409, "job_finished")
     cancelled = alice.job(JobStatus.CANCELLED)
-    with mock.patch("folio.services.jobstate.request_cancel") as request_cancel:
+    with mock.patch("folio.services.jobs._request_cancel") as request_cancel:
         assert alice.post(f"/{cancelled}/cancel").status_code == 202
         request_cancel.assert_not_called()
 

@@ -14,7 +14,7 @@ from fakellm import parse_input
 from folio.config import Settings
 from folio.pipeline.errors import InvalidSettings
 from folio.pipeline.model import ProcessSettings, Sentence, Usage
-from folio.pipeline.processors import catalog, get_processor, processor_for
+from folio.pipeline.processors import catalog, get_processor, processor_for, traits
 from folio.pipeline.processors.llm.answers import (
     DRIFT,
     DUPLICATE,
@@ -41,7 +41,6 @@ from folio.pipeline.processors.llm.retry import (
     retry_after_header,
 )
 from folio.pipeline.processors.local import LocalNormalizer
-from folio.services.credits import PAGE_COST_FACTOR
 from llmkit import LONG, config
 
 SETTINGS = ProcessSettings(limit=8, min_words=2)
@@ -199,7 +198,7 @@ def test_the_estimate_covers_the_worst_page() -> None:
     settings = Settings.from_env({})
     for name in ("gemini", "openai"):
         price = price_of(settings.llm[name].model, settings.llm_pricing)
-        assert PAGE_COST_FACTOR[name] >= worst_case_page_credits(price)
+        assert traits(name).page_cost_factor >= worst_case_page_credits(price)
 
 
 # --- settings and choosing a processor -----------------------------------------------------

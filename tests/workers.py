@@ -26,7 +26,7 @@ from flask import Flask
 from folio.app import create_app
 from folio.config import Settings
 from folio.extensions import db
-from folio.taskqueue.celery_app import CONTROL_QUEUE, chunk_queues
+from folio.services.lanes import CONTROL_QUEUE, chunk_queues
 
 CELERY = str(Path(sys.executable).with_name("celery"))
 LANES = 4

@@ -177,13 +177,7 @@ JSON_EXPORT = {
 def create_job(body: dict[str, Any]) -> tuple[Job, int, dict[str, str]]:
     """Start a job on an upload: reserve its estimate and queue its chunks."""
     chosen = body["settings"]
-    process = ProcessSettings(
-        limit=chosen["limit"],
-        min_words=chosen["min_words"],
-        include_headings=chosen["include_headings"],
-        processor=chosen["processor"],
-        model=chosen["model"],
-    )
+    process = ProcessSettings.from_dict(chosen)
     job = jobs.create_job(current_user().id, body["upload_id"], process, chosen["chunk_pages"])
     return job, 202, {"Location": url_for("jobs.get_job", job_id=job.id)}
 

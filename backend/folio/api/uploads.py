@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage
 from folio.services import uploads
 from folio.services.uploads import IncomingFile, UploadSummary
 from folio.web.auth import current_user, token_required
-from folio.web.errors import ApiError
+from folio.web.errors import UnsupportedMediaType
 from folio.web.openapi import BEARER_AUTH, ErrorSchema
 
 blueprint = Blueprint("uploads", __name__, description="Upload a PDF; see its plan and price.")
@@ -132,16 +132,10 @@ def _pdf_part() -> FileStorage:
     """The request's `file` part, if the request is multipart and the part may be a PDF."""
     part = request.files.get("file") if request.mimetype == "multipart/form-data" else None
     if part is None:
-        raise ApiError(
-            "unsupported_media_type",
-            "Send the PDF as the `file` part of a multipart/form-data body.",
-            415,
-        )
+        raise UnsupportedMediaType("Send the PDF as the `file` part of a multipart/form-data body.")
     if part.mimetype not in PDF_PART_TYPES:
-        raise ApiError(
-            "unsupported_media_type",
+        raise UnsupportedMediaType(
             f"The file is sent as {part.mimetype}; send a PDF as application/pdf.",
-            415,
             {"content_type": part.mimetype},
         )
     return part

@@ -5,7 +5,8 @@ from __future__ import annotations
 from folio.models.base import Base
 from folio.models.credit import LedgerEntry, LedgerKind
 from folio.models.job import ChunkStatus, Job, JobChunk, JobStatus
-from folio.models.upload import JobSentence, Upload
+from folio.models.sentence import JobSentence
+from folio.models.upload import Upload
 from folio.models.user import RefreshToken, Role, User
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Uploaded PDFs waiting for the user to confirm a job, and the sentences a job produced."""
+"""Uploaded PDFs waiting for the user to confirm a job."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from folio.models.base import Base, JsonType, utcnow
@@ -33,25 +33,3 @@ class Upload(Base):
     job_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("jobs.id", ondelete="SET NULL"), unique=True
     )
-
-
-class JobSentence(Base):
-    """One output sentence of a finished job, in reading order (`index` from 1)."""
-
-    __tablename__ = "job_sentences"
-    __table_args__ = (UniqueConstraint("job_id", "index"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
-    index: Mapped[int]
-    text: Mapped[str] = mapped_column(Text)
-    page: Mapped[int]
-    source_id: Mapped[str] = mapped_column(String(16))
-    part: Mapped[int]
-    words: Mapped[int]
-    heading: Mapped[bool]
-    processor: Mapped[str] = mapped_column(String(32))
-    split: Mapped[bool]
-    cut: Mapped[str] = mapped_column(String(8))
-    # An LLM failed this sentence and the local normalizer split it instead.
-    repaired: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -30,7 +30,7 @@ from folio.logs import one_line
 from folio.models import ChunkStatus, Job, JobChunk, JobStatus, LedgerEntry, LedgerKind
 from folio.models.base import utcnow
 from folio.ops.waitfor import redis_client
-from folio.taskqueue.celery_app import CONTROL_QUEUE, chunk_queues
+from folio.services.lanes import CONTROL_QUEUE, chunk_queues
 
 # Chunks that finished within this window make up the chunk duration gauge histogram.
 CHUNK_WINDOW = timedelta(minutes=15)

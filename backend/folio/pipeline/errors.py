@@ -1,17 +1,15 @@
-"""Typed errors for bad input, each with a stable code that the CLI and the HTTP API reuse."""
+"""The pipeline's errors: bad documents and settings, with codes the CLI and the API reuse."""
 
 from __future__ import annotations
 
+from folio.errors import FolioError
 
-class PipelineError(Exception):
-    """Base of every expected pipeline failure; `code` is stable and machine-readable."""
+
+class PipelineError(FolioError):
+    """Base of every expected pipeline failure: the document or the settings."""
 
     code = "pipeline_error"
     http_status = 422
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InputError(PipelineError):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from folio.pipeline.errors import InvalidSettings
@@ -108,6 +109,17 @@ class OutputSentence:
         """JSON-friendly form."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> OutputSentence:
+        """The sentence `to_dict` gave (other keys, such as a row's id, are ignored)."""
+        return cls(**_known(cls, values))
+
+
+def _known(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The items of `values` that name a field of the dataclass `cls`."""
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in values.items() if key in names}
+
 
 @dataclass(frozen=True, slots=True)
 class ProcessSettings:
@@ -128,6 +140,15 @@ class ProcessSettings:
                 f"Minimum words must be between 1 and half the limit ({self.limit // 2}), "
                 "so that a long sentence can always be split into valid pieces."
             )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (what a job stores among its settings)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> ProcessSettings:
+        """The settings in `values` (other keys ignored, missing ones at their default)."""
+        return cls(**_known(cls, values))
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,16 +24,15 @@ from folio.config import current_settings
 from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk, JobStatus
 from folio.models.base import utcnow
+from folio.models.mapping import chunk_plan
 from folio.pipeline.errors import PipelineError
-from folio.pipeline.model import ChunkPlan, ChunkResult, Furniture, Usage
-from folio.pipeline.processors import ProcessContext
-from folio.pipeline.processors.local import LocalNormalizer
+from folio.pipeline.model import ChunkResult, Furniture, Usage
+from folio.pipeline.processors import ProcessContext, traits
 from folio.pipeline.runner import run_chunk
-from folio.services import dispatch
+from folio.services import dispatch, storage
 from folio.services.jobstate import (
     FINAL,
     cancel_pending_chunks,
-    job_path,
     owned_pages,
     process_settings,
     touched,
@@ -290,23 +289,17 @@ def _finalize_if_idle(job_id: uuid.UUID) -> None:
 
 def _run(job: Job, chunk: JobChunk, claim: Claim) -> ChunkResult:
     _inject_fault(chunk)
-    plan = ChunkPlan(
-        chunk.index,
-        chunk.owned_first_page,
-        chunk.owned_last_page,
-        chunk.read_first_page,
-        chunk.read_last_page,
-    )
+    plan = chunk_plan(chunk)
     furniture = Furniture(frozenset(job.settings.get("furniture", [])))
     settings = process_settings(job)
     context = ProcessContext(
         should_stop=_heartbeat(claim, job.id),
-        limiter=None
-        if settings.processor == LocalNormalizer.name
-        else current_settings().llm_limiter(),
+        limiter=current_settings().llm_limiter()
+        if traits(settings.processor).calls_model
+        else None,
         llm=current_settings().llm,
     )
-    return run_chunk(job_path(job), plan, furniture, settings, context=context)
+    return run_chunk(storage.path_of(job.file_key), plan, furniture, settings, context=context)
 
 
 def _heartbeat(claim: Claim, job_id: uuid.UUID) -> Callable[[], bool]:

@@ -19,17 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from folio.config import current_settings
 from folio.extensions import db
 from folio.models import Job, LedgerEntry, LedgerKind, User
-from folio.pipeline.errors import InvalidSettings
 from folio.pipeline.model import ProcessSettings
-from folio.services.errors import InsufficientCredits, NotFound
-
-# What a page costs with each processor, in multiples of FOLIO_CREDITS_PER_PAGE. A processor
-# missing here cannot be estimated, so it cannot be run. For an LLM processor it is the worst
-# page at the default price (`processors.llm.pricing.worst_case_page_credits`: a page half
-# again as dense as the corpus's densest, every item asked twice, answers 1.5 times the text): 12
-# credits, where a typical page costs 2 to 3. The charge at settle time is the tokens' price
-# (`credits_for`), never more than the reservation. See docs/llm.md.
-PAGE_COST_FACTOR: dict[str, int] = {"local": 1, "gemini": 12, "openai": 12}
+from folio.pipeline.processors import traits
+from folio.services.errors import InsufficientCredits, JobNotFound, NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +37,9 @@ def estimate(page_count: int, settings: ProcessSettings) -> int:
     """The most a job on `page_count` pages with `settings` can cost, computed by the server."""
     if page_count < 1:
         raise ValueError(f"page_count must be at least 1, got {page_count}")
-    factor = PAGE_COST_FACTOR.get(settings.processor)
-    if factor is None:
-        raise InvalidSettings(f"The processor {settings.processor!r} has no price.")
+    # The processor declares its worst page (`Processor.page_cost_factor`); an unknown
+    # processor cannot be priced, so it cannot be run.
+    factor = traits(settings.processor).page_cost_factor
     return page_count * factor * current_settings().credits_per_page
 
 
@@ -56,7 +48,7 @@ def reserve(user_id: int, job_id: uuid.UUID, amount: int, run: int = 0) -> Ledge
 
     Commits, with whatever the caller added to the session (the job and its chunks), so that
     a job never exists without its reservation. Raises InsufficientCredits (nothing written)
-    when the balance does not cover `amount`, NotFound when the job is not the user's.
+    when the balance does not cover `amount`, JobNotFound when the job is not the user's.
     """
     if amount < 1:
         raise ValueError(f"a reservation must be at least 1 credit, got {amount}")
@@ -228,7 +220,7 @@ def _update_job(job_id: uuid.UUID, user_id: int, values: dict[str, Any]) -> None
         .returning(Job.id)
     ).scalar_one_or_none()
     if updated is None:
-        raise NotFound(f"User {user_id} has no job {job_id}.")
+        raise JobNotFound(f"User {user_id} has no job {job_id}.")
 
 
 def _find_same_operation(entry: LedgerEntry) -> LedgerEntry | None:

@@ -19,7 +19,7 @@ from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk
 from folio.models.base import utcnow
 from folio.services.jobstate import ACTIVE
-from folio.taskqueue.celery_app import CONTROL_QUEUE, chunk_queues
+from folio.services.lanes import CONTROL_QUEUE, chunk_queues
 
 PROCESS_CHUNK = "folio.process_chunk"
 FINALIZE_JOB = "folio.finalize_job"

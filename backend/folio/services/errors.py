@@ -1,21 +1,15 @@
-"""Typed errors of the services, each with a stable code and the HTTP status the API answers."""
+"""The services' errors, each with a stable code and the HTTP status the API answers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from folio.errors import FolioError
 
 
-class ServiceError(Exception):
-    """Base of every expected service failure; `code` is stable and machine-readable."""
+class ServiceError(FolioError):
+    """Base of every expected service failure: accounts, uploads, jobs, credits."""
 
     code = "service_error"
     http_status = 400
-
-    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = dict(details) if details is not None else None
 
 
 class InsufficientCredits(ServiceError):
@@ -68,5 +62,39 @@ class Conflict(ServiceError):
     http_status = 409
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code)
+
+
+class JobNotFound(ServiceError):
+    """No such job among the caller's (another user's job is not found either)."""
+
+    code = "job_not_found"
+    http_status = 404
+
+
+class InvalidCursor(ServiceError):
+    """The `before` cursor of a list does not name one of the caller's jobs."""
+
+    code = "invalid_cursor"
+    http_status = 400
+
+
+class UploadNotFound(ServiceError):
+    """No such upload among the caller's (another user's upload is not found either)."""
+
+    code = "upload_not_found"
+    http_status = 404
+
+
+class UploadExpired(ServiceError):
+    """The upload was not confirmed in time; upload the file again."""
+
+    code = "upload_expired"
+    http_status = 410
+
+
+class InvalidFormat(ServiceError):
+    """An export format that does not exist."""
+
+    code = "invalid_format"
+    http_status = 400

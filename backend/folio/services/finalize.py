@@ -15,14 +15,19 @@ from folio.config import current_settings
 from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus
 from folio.models.base import utcnow
+from folio.models.mapping import sentence_values
 from folio.pipeline.merge import merge
 from folio.pipeline.model import OutputSentence, Usage
+from folio.pipeline.processors import traits
 from folio.pipeline.processors.llm.pricing import credits_for
-from folio.pipeline.processors.local import LocalNormalizer
 from folio.services import credits
-from folio.services.jobstate import FINAL, cancel_pending_chunks, owned_pages, touched
-
-LOCAL = LocalNormalizer.name
+from folio.services.jobstate import (
+    FINAL,
+    cancel_pending_chunks,
+    owned_pages,
+    process_settings,
+    touched,
+)
 
 
 def finalize_job(job_id: uuid.UUID) -> JobStatus | None:
@@ -60,7 +65,7 @@ def charge(job: Job, chunks: list[JobChunk]) -> int:
     """What this run costs: the pages of its done chunks, or an LLM's tokens, within reserve."""
     settings = current_settings()
     in_run = [chunk for chunk in chunks if chunk.run == job.run]
-    if job.settings.get("processor", LOCAL) == LOCAL:
+    if not traits(process_settings(job).processor).calls_model:
         done = [chunk for chunk in in_run if chunk.status == ChunkStatus.DONE]
         return sum(owned_pages(chunk) for chunk in done) * settings.credits_per_page
     # Every call of the run is paid, a cancelled chunk's included: the calls were made. A
@@ -85,7 +90,7 @@ def final_status(job: Job, chunks: list[JobChunk]) -> JobStatus:
 def _store(job: Job, chunks: list[JobChunk], status: JobStatus) -> None:
     """Replace the job's sentences with the merge of its done chunks; set the counters."""
     outputs = [
-        [OutputSentence(**row) for row in chunk.result or []]
+        [OutputSentence.from_dict(row) for row in chunk.result or []]
         for chunk in chunks
         if chunk.status == ChunkStatus.DONE
     ]
@@ -95,7 +100,7 @@ def _store(job: Job, chunks: list[JobChunk], status: JobStatus) -> None:
         db.session.execute(
             insert(JobSentence),
             [
-                {"job_id": job.id, "index": index, **sentence.to_dict()}
+                sentence_values(job.id, index, sentence)
                 for index, sentence in enumerate(sentences, start=1)
             ],
         )

@@ -18,28 +18,15 @@ from folio.config import current_settings
 from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus, Upload
 from folio.models.base import utcnow
+from folio.models.mapping import chunk_row
 from folio.pipeline.model import ChunkPlan, ProcessSettings
 from folio.pipeline.plan import DEFAULT_OVERLAP, plan_chunks
 from folio.pipeline.processors import processor_for
 from folio.pipeline.sources.pdf.inspect import learn_furniture
 from folio.services import credits, dispatch, jobstate, storage, uploads
-from folio.services.errors import Conflict, ServiceError
+from folio.services.errors import Conflict, InsufficientCredits, InvalidCursor, JobNotFound
 
 logger = logging.getLogger(__name__)
-
-
-class JobNotFound(ServiceError):
-    """No such job among the caller's (another user's job is not found either)."""
-
-    code = "job_not_found"
-    http_status = 404
-
-
-class InvalidCursor(ServiceError):
-    """The `before` cursor of a list does not name one of the caller's jobs."""
-
-    code = "invalid_cursor"
-    http_status = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,16 +147,16 @@ def cancel_job(user_id: int, job_id: uuid.UUID) -> Job:
     if job.status in (JobStatus.COMPLETED, JobStatus.PARTIAL, JobStatus.FAILED):
         raise Conflict("job_finished", f"This job already ended ({job.status.value}).")
     if job.status != JobStatus.CANCELLED:
-        jobstate.request_cancel(job.id)  # bumps the version when it changes the job
+        _request_cancel(job.id)  # bumps the version when it changes the job
     return _reloaded(job)
 
 
 def retry_job(user_id: int, job_id: uuid.UUID) -> tuple[Job, int]:
     """Run the failed chunks of the caller's partial or failed job again; how many were sent."""
     job = get_job(user_id, job_id)
-    # retry_failed refuses (409 job_not_retryable) a job that is not partial or failed or has
+    # _retry_failed refuses (409 job_not_retryable) a job that is not partial or failed or has
     # no failed chunk, and raises InsufficientCredits (402) when the balance is short.
-    sent = jobstate.retry_failed(job.id)
+    sent = _retry_failed(job.id)
     return _reloaded(job), sent
 
 
@@ -214,11 +201,7 @@ def _new_job(
         user_id=user_id,
         status=JobStatus.QUEUED,
         settings={
-            "limit": process.limit,
-            "min_words": process.min_words,
-            "include_headings": process.include_headings,
-            "processor": process.processor,
-            "model": process.model,
+            **process.to_dict(),
             "chunk_pages": chunk_pages,
             "overlap": DEFAULT_OVERLAP,
             "furniture": furniture,
@@ -236,18 +219,7 @@ def _new_job(
 
 
 def _chunks(job_id: uuid.UUID, plan: list[ChunkPlan]) -> list[JobChunk]:
-    return [
-        JobChunk(
-            job_id=job_id,
-            index=chunk.index,
-            owned_first_page=chunk.owned_first,
-            owned_last_page=chunk.owned_last,
-            read_first_page=chunk.read_first,
-            read_last_page=chunk.read_last,
-            status=ChunkStatus.PENDING,
-        )
-        for chunk in plan
-    ]
+    return [chunk_row(job_id, chunk) for chunk in plan]
 
 
 def _dispatch(job_id: uuid.UUID) -> None:
@@ -281,3 +253,65 @@ def _older_than(user_id: int, before: uuid.UUID) -> ColumnElement[bool]:
     if created is None:
         raise InvalidCursor("The `before` cursor does not name one of your jobs.")
     return or_(Job.created_at < created, and_(Job.created_at == created, Job.id < before))
+
+
+def _request_cancel(job_id: uuid.UUID) -> None:
+    """Record a cancel: no chunk starts after it, and the job ends `cancelled`."""
+    now = utcnow()
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(jobstate.ACTIVE), Job.cancel_requested_at.is_(None))
+        .values(
+            jobstate.touched(
+                now, status=JobStatus.CANCELLING, cancel_requested_at=now, current_step="cancelling"
+            )
+        )
+    )
+    pending = jobstate.cancel_pending_chunks(job_id, now)
+    db.session.commit()
+    dispatch.revoke_chunks(pending)
+    # The chord may never fire once its messages are revoked: finalize is asked directly.
+    # If a chunk is still running, finalize waits for it and that chunk asks again.
+    dispatch.send_finalize(job_id)
+
+
+def _retry_failed(job_id: uuid.UUID) -> int:
+    """Run a partial or failed job's failed chunks again, reserving credits for them only."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        raise JobNotFound(f"No job {job_id}.")
+    failed = list(
+        db.session.scalars(
+            select(JobChunk).where(JobChunk.job_id == job_id, JobChunk.status == ChunkStatus.FAILED)
+        )
+    )
+    if job.status not in (JobStatus.PARTIAL, JobStatus.FAILED) or not failed:
+        raise Conflict("job_not_retryable", "Only a partial or failed job has chunks to retry.")
+    run = job.run + 1
+    for chunk in failed:
+        chunk.status, chunk.attempts, chunk.run = ChunkStatus.PENDING, 0, run
+        chunk.last_error = chunk.lease_expires_at = chunk.finished_at = None
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            jobstate.touched(
+                status=JobStatus.QUEUED,
+                run=run,
+                failed_chunks=0,
+                finished_at=None,
+                error_code=None,
+                error_message=None,
+                current_step="queued",
+            )
+        )
+    )
+    amount = credits.estimate(
+        sum(jobstate.owned_pages(c) for c in failed), jobstate.process_settings(job)
+    )
+    try:
+        credits.reserve(job.user_id, job_id, amount, run=run)  # commits the reset with it
+    except InsufficientCredits:
+        db.session.rollback()
+        raise
+    return dispatch.dispatch_job(job_id)

@@ -16,21 +16,14 @@ from sqlalchemy.orm import defer
 
 from folio.extensions import db
 from folio.models import Job, JobChunk, JobSentence, Upload
+from folio.models.mapping import output_sentence
 from folio.pipeline import export
-from folio.pipeline.model import OutputSentence
 from folio.services import uploads
-from folio.services.errors import Conflict, ServiceError
+from folio.services.errors import Conflict, InvalidFormat
 from folio.services.jobs import get_job
 from folio.services.jobstate import FINAL
 
 DEFAULT_EXPORT_NAME = "sentences"
-
-
-class InvalidFormat(ServiceError):
-    """An export format that does not exist."""
-
-    code = "invalid_format"
-    http_status = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +86,7 @@ def export_job(user_id: int, job_id: uuid.UUID, fmt: str) -> ExportFile:
         )
     job = finished_job(user_id, job_id)
     sentences = [
-        _output(row)
+        output_sentence(row)
         for row in db.session.scalars(
             select(JobSentence).where(JobSentence.job_id == job.id).order_by(JobSentence.index)
         )
@@ -125,20 +118,6 @@ def _contains(column: Any, query: str) -> ColumnElement[bool]:
         else func.lower(column)
     )
     return lowered.like(f"%{escaped}%", escape="\\")
-
-
-def _output(row: JobSentence) -> OutputSentence:
-    return OutputSentence(
-        text=row.text,
-        source_id=row.source_id,
-        page=row.page,
-        part=row.part,
-        words=row.words,
-        heading=row.heading,
-        processor=row.processor,
-        split=row.split,
-        cut=row.cut,
-    )
 
 
 def _meta(job: Job) -> dict[str, Any]:

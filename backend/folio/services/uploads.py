@@ -26,21 +26,7 @@ from folio.pipeline.plan import DEFAULT_OVERLAP, plan_chunks
 from folio.pipeline.sources.pdf.document import save_unlocked
 from folio.pipeline.sources.pdf.inspect import Limits, inspect_pdf
 from folio.services import credits, storage, users
-from folio.services.errors import Conflict, ServiceError
-
-
-class UploadNotFound(ServiceError):
-    """No such upload among the caller's (another user's upload is not found either)."""
-
-    code = "upload_not_found"
-    http_status = 404
-
-
-class UploadExpired(ServiceError):
-    """The upload was not confirmed in time; upload the file again."""
-
-    code = "upload_expired"
-    http_status = 410
+from folio.services.errors import Conflict, UploadExpired, UploadNotFound
 
 
 @dataclass(frozen=True, slots=True)

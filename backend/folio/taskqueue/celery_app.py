@@ -13,14 +13,9 @@ from flask import Flask
 from kombu import Exchange, Queue
 
 from folio.config import Settings
+from folio.services.lanes import CONTROL_QUEUE, chunk_queues
 
-CONTROL_QUEUE = "control"
 TASK_MODULES = ["folio.tasks"]
-
-
-def chunk_queues(lanes: int) -> list[str]:
-    """The chunk queues ("lanes"); workers read them in turn, jobs are spread over them."""
-    return [f"chunks-{lane}" for lane in range(lanes)]
 
 
 def celery_init_app(app: Flask) -> Celery:

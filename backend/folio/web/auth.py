@@ -6,18 +6,21 @@ client can tell "refresh and retry" (token_expired) from "sign in again" (the ot
 
 from __future__ import annotations
 
+import functools
+import hmac
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 from flask_jwt_extended import JWTManager, get_current_user, jwt_required
 from flask_jwt_extended.exceptions import WrongTokenError
 
 from folio import logs
+from folio.config import current_settings
 from folio.extensions import db
 from folio.models import User
 from folio.services import tokens
-from folio.web.errors import error_response
+from folio.web.errors import MetricsUnauthorized, error_response
 
 JsonError = tuple[Response, int]
 P = ParamSpec("P")
@@ -30,6 +33,23 @@ def token_required(
     """`jwt_required` with its type: an access token, or a refresh token when `refresh`."""
     decorator = jwt_required(refresh=refresh, verify_type=verify_type)
     return cast(Callable[[Callable[P, R]], Callable[P, R]], decorator)
+
+
+def metrics_token_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Guard a scrape endpoint with FOLIO_METRICS_TOKEN: 404 when unset, 401 when wrong."""
+
+    @functools.wraps(view)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        expected = current_settings().metrics_token
+        if not expected:
+            abort(404)  # metrics are off: the route does not exist
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        given = token.strip().encode() if scheme.lower() == "bearer" else b""
+        if not hmac.compare_digest(given, expected.encode()):
+            raise MetricsUnauthorized("GET /metrics needs the bearer token FOLIO_METRICS_TOKEN.")
+        return view(*args, **kwargs)
+
+    return guarded
 
 
 def current_user() -> User:

@@ -9,8 +9,7 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from folio.pipeline.errors import PipelineError
-from folio.services.errors import ServiceError
+from folio.errors import FolioError
 
 # Codes clients are likely to branch on; any other HTTP error gets its class name in snake_case.
 HTTP_ERROR_CODES: dict[int, str] = {
@@ -25,21 +24,18 @@ INTERNAL_ERROR_MESSAGE = "An unexpected error occurred. Please try again later."
 VALIDATION_ERROR_MESSAGE = "The request is not valid; see details for each field."
 
 
-class ApiError(Exception):
-    """An expected failure answered to the client as is, with a stable `code`."""
+class UnsupportedMediaType(FolioError):
+    """The request body is not a multipart upload with a file part of an accepted type."""
 
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        status: int = 400,
-        details: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.details = dict(details) if details is not None else None
+    code = "unsupported_media_type"
+    http_status = 415
+
+
+class MetricsUnauthorized(FolioError):
+    """The scraper sent no token, or not the configured one."""
+
+    code = "metrics_unauthorized"
+    http_status = 401
 
 
 def error_response(
@@ -57,18 +53,8 @@ def _snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
-def _handle_api_error(error: ApiError) -> tuple[Response, int]:
-    """Answer an ApiError with its own code, message, status and details."""
-    return error_response(error.code, error.message, error.status, error.details)
-
-
-def _handle_pipeline_error(error: PipelineError) -> tuple[Response, int]:
-    """Answer a PipelineError with the code and status its class declares."""
-    return error_response(error.code, error.message, error.http_status)
-
-
-def _handle_service_error(error: ServiceError) -> tuple[Response, int]:
-    """Answer a ServiceError with the code and status its class declares, and its details."""
+def _handle_folio_error(error: FolioError) -> tuple[Response, int]:
+    """Answer any expected failure with the code, status and details it carries."""
     return error_response(error.code, error.message, error.http_status, error.details)
 
 
@@ -114,8 +100,6 @@ def _handle_unexpected(error: Exception) -> tuple[Response, int]:
 
 def register_error_handlers(app: Flask) -> None:
     """Answer every error raised while handling a request in the JSON error format."""
-    app.register_error_handler(ApiError, _handle_api_error)
-    app.register_error_handler(PipelineError, _handle_pipeline_error)
-    app.register_error_handler(ServiceError, _handle_service_error)
+    app.register_error_handler(FolioError, _handle_folio_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)

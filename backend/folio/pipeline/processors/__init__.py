@@ -23,6 +23,29 @@ _LLM_PROCESSORS = {
     "openai": ("folio.pipeline.processors.llm.openai_compat", "OpenAICompatibleProcessor"),
 }
 PROCESSOR_NAMES: tuple[str, ...] = (LocalNormalizer.name, *_LLM_PROCESSORS)
+DEFAULT_PROCESSOR = LocalNormalizer.name
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorTraits:
+    """What a processor declares about itself (see `Processor`), known without building one."""
+
+    name: str
+    calls_model: bool
+    page_cost_factor: int
+
+
+def traits(name: str) -> ProcessorTraits:
+    """The declared traits of the processor `name`; an unknown name is a settings error."""
+    if name == LocalNormalizer.name:
+        return ProcessorTraits(name, LocalNormalizer.calls_model, LocalNormalizer.page_cost_factor)
+    if name in _LLM_PROCESSORS:
+        # Every LLM processor shares its base's traits; the provider SDK is not imported.
+        from folio.pipeline.processors.llm.processor import LLMProcessor
+
+        return ProcessorTraits(name, LLMProcessor.calls_model, LLMProcessor.page_cost_factor)
+    known = ", ".join(PROCESSOR_NAMES)
+    raise InvalidSettings(f"Unknown processor {name!r}; choose one of: {known}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +62,7 @@ def get_processor(name: str, llm: LLMConfig | None = None) -> Processor:
     """A processor instance by name; unknown or unconfigured names are a settings error."""
     if name == LocalNormalizer.name:
         return LocalNormalizer()
-    if name not in _LLM_PROCESSORS:
-        known = ", ".join(PROCESSOR_NAMES)
-        raise InvalidSettings(f"Unknown processor {name!r}; choose one of: {known}.")
+    traits(name)  # refuses an unknown name
     if llm is None or not llm.enabled:
         raise InvalidSettings(f"The processor {name!r} is not configured on this server.")
     if llm.provider != name:
@@ -74,6 +95,7 @@ def catalog(llm: Mapping[str, LLMConfig]) -> list[ProcessorInfo]:
 
 
 __all__ = [
+    "DEFAULT_PROCESSOR",
     "PROCESSOR_NAMES",
     "LLMConfig",
     "Limiter",
@@ -81,7 +103,9 @@ __all__ = [
     "ProcessOutput",
     "Processor",
     "ProcessorInfo",
+    "ProcessorTraits",
     "catalog",
     "get_processor",
     "processor_for",
+    "traits",
 ]

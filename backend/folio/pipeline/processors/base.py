@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from folio.pipeline.model import OutputSentence, ProcessSettings, Sentence, Usage
 
@@ -73,11 +73,18 @@ class Processor(Protocol):
     pieces of one source sentence are numbered by `part` in reading order. Headings pass
     through unchanged (or are dropped when the settings exclude them). `model` and
     `prompt_version` are what a job records (empty for the local processor).
+
+    What the services need to know about a processor, it declares here:
+    `calls_model` (it needs the shared rate limit and is charged by tokens, not pages) and
+    `page_cost_factor` (the worst page, in multiples of the per-page price: what a job
+    reserves).
     """
 
     name: str
     model: str
     prompt_version: str
+    calls_model: ClassVar[bool]
+    page_cost_factor: ClassVar[int]
 
     def process(
         self,

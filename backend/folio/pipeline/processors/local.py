@@ -16,6 +16,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from folio.pipeline.model import (
     CUT_CLAUSE,
@@ -99,6 +100,8 @@ class LocalNormalizer:
     name = "local"
     model = ""
     prompt_version = ""
+    calls_model: ClassVar[bool] = False
+    page_cost_factor: ClassVar[int] = 1
 
     def process(
         self,

@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import httpx2
 
@@ -114,6 +115,12 @@ class LLMProcessor:
 
     name = "llm"
     prompt_version = PROMPT_VERSION
+    calls_model: ClassVar[bool] = True
+    # The worst page at the default price (`pricing.worst_case_page_credits`: a page half
+    # again as dense as the corpus's densest, every item asked twice, answers 1.5 times the
+    # text): 12 credits, where a typical page costs 2 to 3. The charge at settle time is the
+    # tokens' price (`credits_for`), never more than the reservation. See docs/llm.md.
+    page_cost_factor: ClassVar[int] = 12
 
     def __init__(self, config: LLMConfig, rng: random.Random | None = None) -> None:
         self.config = config

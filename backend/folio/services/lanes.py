@@ -1,0 +1,10 @@
+"""Queue names: one control queue, and the chunk queues ("lanes") that jobs are spread over."""
+
+from __future__ import annotations
+
+CONTROL_QUEUE = "control"
+
+
+def chunk_queues(lanes: int) -> list[str]:
+    """The chunk queues ("lanes"); workers read them in turn, jobs are spread over them."""
+    return [f"chunks-{lane}" for lane in range(lanes)]
