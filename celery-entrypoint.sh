@@ -176,16 +176,20 @@ esac
 
 "$python" -m folio.ops.waitfor || exit $?
 
+# CELERY_APP is Celery's own variable for -A; the test-suite points it at a module that adds
+# its fault seam (tests/faultworker.py). Production leaves it unset.
+app=${CELERY_APP:-folio.worker}
+
 case "$role" in
   worker)
     # -E: task events, which Flower shows.
-    exec "$python" -m celery -A folio.worker worker -Q "$queues" -c "$concurrency" \
+    exec "$python" -m celery -A "$app" worker -Q "$queues" -c "$concurrency" \
       -n 'chunks@%h' --max-tasks-per-child "$max_tasks" --max-memory-per-child "$max_memory_kib" \
       -E --loglevel "$loglevel" "$@"
     ;;
   control-worker)
     # Its own process, so finalize and reconcile never wait behind a queue of chunks.
-    exec "$python" -m celery -A folio.worker worker -Q control -c 1 \
+    exec "$python" -m celery -A "$app" worker -Q control -c 1 \
       -n 'control@%h' --max-tasks-per-child "$max_tasks" --max-memory-per-child "$max_memory_kib" \
       -E --loglevel "$loglevel" "$@"
     ;;
@@ -193,7 +197,7 @@ case "$role" in
     # The data dir exactly as the app resolves it (default, ~, relative paths).
     data_dir=$("$python" -c 'from folio.config import Settings; print(Settings.from_env().data_dir)')
     mkdir -p "$data_dir"
-    exec "$python" -m celery -A folio.worker beat -s "$data_dir/celerybeat-schedule" \
+    exec "$python" -m celery -A "$app" beat -s "$data_dir/celerybeat-schedule" \
       --loglevel "$loglevel" "$@"
     ;;
   flower)
@@ -201,7 +205,7 @@ case "$role" in
     # readable by every user of the machine (ps), a process environment is not.
     export FLOWER_BASIC_AUTH="$flower_user:$flower_password"
     unset FOLIO_FLOWER_PASSWORD
-    exec "$python" -m celery -A folio.worker flower \
+    exec "$python" -m celery -A "$app" flower \
       --address="${FOLIO_FLOWER_ADDRESS:-127.0.0.1}" --port="$flower_port" "$@"
     ;;
 esac

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 ENTRYPOINT = REPO / "celery-entrypoint.sh"
 SECRET_KEY = "test-secret-key-of-a-decent-length-0123456789"
 # Inherited variables that would change what the processes under test do.
-_DROPPED = ("FOLIO_", "FLOWER_", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+_DROPPED = ("FOLIO_", "FLOWER_", "CELERY_", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
 
 
 def clean_environ(**extra: str) -> dict[str, str]:

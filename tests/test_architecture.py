@@ -43,11 +43,10 @@ MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
 def _outside_type_checking(tree: ast.AST) -> Iterator[ast.AST]:
     """Every node of `tree` except those under `if TYPE_CHECKING:`."""
     for node in ast.iter_child_nodes(tree):
-        test = node.test if isinstance(node, ast.If) else None
-        if isinstance(test, ast.Name | ast.Attribute) and ast.unparse(test).endswith(
-            "TYPE_CHECKING"
-        ):
-            yield from (n for child in node.orelse for n in (child, *_outside_type_checking(child)))
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+            for child in node.orelse:
+                yield child
+                yield from _outside_type_checking(child)
             continue
         yield node
         yield from _outside_type_checking(node)
@@ -151,9 +150,7 @@ def test_services_stay_below_http_and_celery_plumbing(module: str) -> None:
 
 @pytest.mark.parametrize("module", modules_under("folio.models"))
 def test_models_import_no_service_or_layer_above(module: str) -> None:
-    above = sorted(
-        n for n in imports_of(module) if within(n, (*ABOVE_SERVICES, "folio.services"))
-    )
+    above = sorted(n for n in imports_of(module) if within(n, (*ABOVE_SERVICES, "folio.services")))
     assert not above, f"{module} imports {above}"
 
 

@@ -29,6 +29,14 @@ from folio.extensions import db
 from folio.services.lanes import CONTROL_QUEUE, chunk_queues
 
 CELERY = str(Path(sys.executable).with_name("celery"))
+TESTS_DIR = str(Path(__file__).resolve().parent)
+
+
+def with_tests_dir() -> str:
+    """PYTHONPATH with this folder first, so that a worker can load `faultworker`."""
+    return os.pathsep.join(filter(None, [TESTS_DIR, os.environ.get("PYTHONPATH")]))
+
+
 LANES = 4
 
 
@@ -105,8 +113,9 @@ class Stack:
     def _start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = self.data_dir / f"{name}.log"
         process = subprocess.Popen(
-            [CELERY, "-A", "folio.worker", *args],
-            env={**os.environ, **self.environ},
+            # faultworker: folio.worker plus the seam that reads faults.json (tests only).
+            [CELERY, "-A", "faultworker", *args],
+            env={**os.environ, "PYTHONPATH": with_tests_dir(), **self.environ},
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -23,6 +23,7 @@ from typing import Any
 from playwright.sync_api import Page, ViewportSize
 
 from runner import REPO, SECRET_KEY, clean_environ, free_port, http_status, processes_with, start
+from workers import with_tests_dir
 
 FRONTEND_OUT = REPO / "frontend" / "out"
 ARTIFACTS = REPO / "tests" / "artifacts" / "e2e"
@@ -196,7 +197,10 @@ def _wait_until_up(process: subprocess.Popen[bytes], log: Path, port: int) -> No
 def stack_environ(data_dir: Path, frontend_dir: Path) -> dict[str, str]:
     """Embedded defaults (SQLite, the filesystem broker), plus what the e2e tests need."""
     return clean_environ(
-        FOLIO_ENV="test",  # enables data_dir/faults.json, for the cancel test
+        # The entrypoint starts `celery -A faultworker`: folio.worker plus the seam that reads
+        # data_dir/faults.json (the cancel and partial tests).
+        CELERY_APP="faultworker",
+        PYTHONPATH=with_tests_dir(),
         FOLIO_DATA_DIR=str(data_dir),
         FOLIO_FRONTEND_DIR=str(frontend_dir),
         FOLIO_SECRET_KEY=SECRET_KEY,

@@ -9,8 +9,6 @@ task returns normally, so the chord's finalize still runs.
 from __future__ import annotations
 
 import enum
-import json
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,12 +54,6 @@ class Claim:
     chunk_id: int
     attempt: int
     worker: str
-
-
-class InjectedFault(PipelineError):
-    """A failure injected by the test-suite (FOLIO_ENV=test only)."""
-
-    code = "injected_fault"
 
 
 def process_chunk(job_id: uuid.UUID, index: int, worker: str) -> Outcome:
@@ -288,7 +280,6 @@ def _finalize_if_idle(job_id: uuid.UUID) -> None:
 
 
 def _run(job: Job, chunk: JobChunk, claim: Claim) -> ChunkResult:
-    _inject_fault(chunk)
     plan = chunk_plan(chunk)
     furniture = Furniture(frozenset(job.settings.get("furniture", [])))
     settings = process_settings(job)
@@ -320,15 +311,3 @@ def _heartbeat(claim: Claim, job_id: uuid.UUID) -> Callable[[], bool]:
         return held is None or requested is not None
 
     return should_stop
-
-
-def _inject_fault(chunk: JobChunk) -> None:
-    """Slow down or fail chunks as the fault file says (tests only): the failure paths."""
-    settings = current_settings()
-    path = settings.data_dir / "faults.json"
-    if settings.env != "test" or not path.exists():
-        return
-    faults = json.loads(path.read_text(encoding="utf-8"))
-    time.sleep(float(faults.get("delay_seconds", 0)))
-    if chunk.index in faults.get("fail_chunks", []):
-        raise InjectedFault(f"fault injected in chunk {chunk.index}")
