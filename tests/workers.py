@@ -115,7 +115,7 @@ class Stack:
         process = subprocess.Popen(
             # faultworker: folio.worker plus the seam that reads faults.json (tests only).
             [CELERY, "-A", "faultworker", *args],
-            env={**os.environ, "PYTHONPATH": with_tests_dir(), **self.environ},
+            env={**os.environ, **self.environ},
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -141,6 +141,9 @@ def stack_environ(data_dir: Path, database_url: str, broker: str, backend: str) 
         "FOLIO_CHUNK_LEASE_SECONDS": "6",
         "FOLIO_RECONCILE_SECONDS": "2",
         "FOLIO_SIGNUP_CREDITS": "0",
+        # Workers started through celery-entrypoint.sh load the fault seam too.
+        "CELERY_APP": "faultworker",
+        "PYTHONPATH": with_tests_dir(),
     }
 
 
