@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 
 import { AuthProvider } from "@/components/auth/AuthProvider";
 import { Header } from "@/components/layout/Header";
+import { DataProvider } from "@/lib/queries/DataProvider";
 
 import "./globals.css";
 
@@ -13,17 +14,19 @@ export const metadata: Metadata = {
 
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };
 
-/** The page frame: header with the balance, then the page. */
+/** The page frame: header with the balance, then the page (signed-in pages: `(signed-in)/`). */
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
-        <AuthProvider>
-          <Header />
-          <main id="main" tabIndex={-1}>
-            {children}
-          </main>
-        </AuthProvider>
+        <DataProvider>
+          <AuthProvider>
+            <Header />
+            <main id="main" tabIndex={-1}>
+              {children}
+            </main>
+          </AuthProvider>
+        </DataProvider>
       </body>
     </html>
   );

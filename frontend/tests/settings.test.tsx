@@ -1,7 +1,8 @@
-import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { SettingsForm } from "@/components/settings/SettingsForm";
+import type { Api } from "@/lib/api/client";
 import { ApiError } from "@/lib/api/errors";
 import type { ProcessorInfo } from "@/lib/api/types";
 import {
@@ -14,6 +15,8 @@ import {
   usesModel,
 } from "@/lib/settings";
 
+import { dataWrapper, testApi } from "./data";
+
 const LOCAL_INFO: ProcessorInfo = { name: "local", available: true, default_model: "", models: [] };
 const GEMINI: ProcessorInfo = {
   name: "gemini",
@@ -24,9 +27,8 @@ const GEMINI: ProcessorInfo = {
 const OPENAI: ProcessorInfo = { name: "openai", available: true, default_model: "local-model", models: ["local-model"] };
 const SERVER = [LOCAL_INFO, GEMINI, OPENAI];
 
-const listProcessors = vi.fn<() => Promise<ProcessorInfo[]>>();
-const api = { listProcessors }; // as stable as the real one: the list is fetched once
-vi.mock("@/components/auth/AuthProvider", () => ({ useAuth: () => ({ api }) }));
+const listProcessors = vi.fn<Api["listProcessors"]>();
+const renderForm = () => render(<SettingsForm />, { wrapper: dataWrapper(testApi({ listProcessors })) });
 
 const save = (preferences: object) => window.localStorage.setItem("folio.settings", JSON.stringify(preferences));
 
@@ -90,14 +92,14 @@ describe("SettingsForm", () => {
   it("waits for the server's list, then offers its processors and models", async () => {
     let answer: (list: ProcessorInfo[]) => void = () => undefined;
     listProcessors.mockReturnValue(new Promise((resolve) => (answer = resolve)));
-    render(<SettingsForm />);
+    renderForm();
     const processor = screen.getByLabelText<HTMLSelectElement>("Processor");
     expect(processor.disabled).toBe(true);
     expect(screen.getByText(/Loading the processors/)).toBeTruthy();
     expect(screen.queryByLabelText("Model")).toBeNull();
 
-    await act(async () => answer(SERVER));
-    expect(processor.disabled).toBe(false);
+    act(() => answer(SERVER));
+    await waitFor(() => expect(processor.disabled).toBe(false));
     const gemini = screen.getByRole<HTMLOptionElement>("option", { name: /Gemini.*not set up on this server/ });
     expect(gemini.disabled).toBe(true);
 
@@ -113,7 +115,7 @@ describe("SettingsForm", () => {
   it("says that a saved processor is not set up and falls back to local", async () => {
     save({ ...DEFAULT_PREFERENCES, processor: "gemini", model: "gemini-2.5-flash" });
     listProcessors.mockResolvedValue(SERVER);
-    render(<SettingsForm />);
+    renderForm();
     expect(await screen.findByTestId("processor-notice")).toBeTruthy();
     expect(screen.getByLabelText<HTMLSelectElement>("Processor").value).toBe("local");
     expect(screen.queryByLabelText("Model")).toBeNull();
@@ -122,7 +124,7 @@ describe("SettingsForm", () => {
   it("shows the API's error in words and can try again", async () => {
     save({ ...DEFAULT_PREFERENCES, processor: "openai" });
     listProcessors.mockRejectedValueOnce(new ApiError("network_error", "offline", 0)).mockResolvedValueOnce(SERVER);
-    render(<SettingsForm />);
+    renderForm();
     const error = await screen.findByTestId("error-message");
     expect(error.getAttribute("data-code")).toBe("network_error");
     expect(screen.getByLabelText<HTMLSelectElement>("Processor").value).toBe("openai");

@@ -1,54 +1,61 @@
 "use client";
 
+import { useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 
-import type { Api } from "@/lib/api/client";
 import { ApiError, asApiError } from "@/lib/api/errors";
-import { browserApi, onSessionEnded } from "@/lib/api/session";
+import { onSessionEnded } from "@/lib/api/session";
 import type { User } from "@/lib/api/types";
+import { useApi } from "@/lib/queries/api";
+import { queryKeys } from "@/lib/queries/keys";
 
 type Status = "loading" | "signed-in" | "signed-out";
 
 /** The session as the pages see it. */
 interface Auth {
-  api: Api;
   status: Status;
   user: User | null;
-  balance: number | null;
   /** Why the last session ended on its own (revoked, expired), shown on the sign-in page. */
   endedBecause: ApiError | null;
   signIn: (email: string, password: string) => Promise<void>;
   signUp: (email: string, password: string) => Promise<void>;
   signOut: () => Promise<void>;
-  refreshBalance: () => void;
 }
 
 const AuthContext = createContext<Auth | null>(null);
 
-/** Holds the API client and the signed-in user for every page below it. */
+/** Holds the signed-in user for every page below it (inside DataProvider). */
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<Status>("loading");
   const [user, setUser] = useState<User | null>(null);
-  const [balance, setBalance] = useState<number | null>(null);
   const [endedBecause, setEndedBecause] = useState<ApiError | null>(null);
-  const [api] = useState(browserApi);
+  const api = useApi();
+  const client = useQueryClient();
 
-  const enter = useCallback((account: User) => {
-    setUser(account);
-    setBalance(account.balance);
-    setEndedBecause(null);
-    setStatus("signed-in");
-  }, []);
+  const enter = useCallback(
+    (account: User) => {
+      // The account carries the balance: the header need not ask for it again.
+      client.setQueryData(queryKeys.balance, account.balance);
+      setUser(account);
+      setEndedBecause(null);
+      setStatus("signed-in");
+    },
+    [client],
+  );
+  // Nothing of one account may show to the next one signing in in this tab.
+  const leave = useCallback(() => {
+    setUser(null);
+    setStatus("signed-out");
+    client.clear();
+  }, [client]);
 
   useEffect(
     () =>
       onSessionEnded((error) => {
-        setUser(null);
-        setBalance(null);
         setEndedBecause(error);
-        setStatus("signed-out");
+        leave();
       }),
-    [],
+    [leave],
   );
 
   // A reload keeps only the refresh token (this tab's sessionStorage): resume from it.
@@ -78,22 +85,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
   const signOut = useCallback(async () => {
     await api.logout();
-    setUser(null);
-    setBalance(null);
-    setStatus("signed-out");
-  }, [api]);
-  const refreshBalance = useCallback(() => {
-    api.balance().then(setBalance, () => undefined);
-  }, [api]);
+    leave();
+  }, [api, leave]);
 
   const value = useMemo(
-    () => ({ api, status, user, balance, endedBecause, signIn, signUp, signOut, refreshBalance }),
-    [api, status, user, balance, endedBecause, signIn, signUp, signOut, refreshBalance],
+    () => ({ status, user, endedBecause, signIn, signUp, signOut }),
+    [status, user, endedBecause, signIn, signUp, signOut],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 
-/** The session and the API client (inside AuthProvider). */
+/** The session (inside AuthProvider). */
 export function useAuth(): Auth {
   const auth = useContext(AuthContext);
   if (auth === null) throw new Error("useAuth must be used inside <AuthProvider>");

@@ -4,54 +4,38 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 
-import { useAuth } from "@/components/auth/AuthProvider";
 import { ProgressDialog } from "@/components/jobs/ProgressDialog";
 import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
 import { ErrorMessage } from "@/components/ui/ErrorMessage";
-import { ApiError, asApiError } from "@/lib/api/errors";
 import { isFinal, type Job } from "@/lib/api/types";
-import { useJobList } from "@/lib/hooks/useJobList";
+import { useDeleteJob, useRetryJob } from "@/lib/queries/jobActions";
+import { useJobList } from "@/lib/queries/jobs";
 
 import { HistoryRow } from "./HistoryRow";
 
 /** The user's jobs: status, progress, cost and date, with open, retry and delete. */
 export function HistoryTable() {
-  const { api, refreshBalance } = useAuth();
   const router = useRouter();
-  const list = useJobList(api);
+  const list = useJobList();
+  const retryJob = useRetryJob();
+  const deleteJob = useDeleteJob();
   const [watching, setWatching] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<Job | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
-
-  async function act(action: () => Promise<void>) {
-    setBusy(true);
-    setActionError(null);
-    try {
-      await action();
-    } catch (thrown) {
-      setActionError(asApiError(thrown));
-    } finally {
-      setBusy(false);
-    }
-  }
 
   const open = (job: Job) => (isFinal(job.status) ? router.push(`/jobs/view?id=${job.id}`) : setWatching(job.id));
-  const retry = (job: Job) =>
-    act(async () => {
-      await api.retryJob(job.id);
-      refreshBalance();
-      list.reload();
-      setWatching(job.id);
-    });
-  const remove = (job: Job) =>
-    act(async () => {
-      setDeleting(null);
-      await api.deleteJob(job.id);
-      list.remove(job.id);
-    });
+  // One action at a time, and only the last one's error is shown.
+  const retry = (job: Job) => {
+    deleteJob.reset();
+    retryJob.mutate(job.id, { onSuccess: () => setWatching(job.id) });
+  };
+  const remove = (job: Job) => {
+    setDeleting(null);
+    retryJob.reset();
+    deleteJob.mutate(job.id);
+  };
 
-  const error = actionError ?? list.error;
+  const busy = retryJob.isPending || deleteJob.isPending;
+  const error = retryJob.error ?? deleteJob.error ?? list.error;
   return (
     <section className="stack" aria-labelledby="history-title">
       <h1 id="history-title">History</h1>
@@ -77,7 +61,7 @@ export function HistoryTable() {
             </thead>
             <tbody>
               {list.jobs.map((job) => (
-                <HistoryRow key={job.id} job={job} busy={busy} onOpen={open} onRetry={(j) => void retry(j)} onDelete={setDeleting} />
+                <HistoryRow key={job.id} job={job} busy={busy} onOpen={open} onRetry={retry} onDelete={setDeleting} />
               ))}
             </tbody>
           </table>
@@ -85,13 +69,14 @@ export function HistoryTable() {
       )}
       {list.hasMore && (
         <div className="actions">
-          <button type="button" onClick={() => void list.loadMore()}>
+          <button type="button" onClick={list.loadMore}>
             Show older jobs
           </button>
         </div>
       )}
       {watching !== null && (
         <ProgressDialog
+          key={watching}
           jobId={watching}
           onClose={() => {
             setWatching(null);
@@ -106,7 +91,7 @@ export function HistoryTable() {
           confirmLabel="Delete"
           cancelLabel="Keep it"
           confirmTestId="delete-confirm"
-          onConfirm={() => void remove(deleting)}
+          onConfirm={() => remove(deleting)}
           onCancel={() => setDeleting(null)}
         />
       )}

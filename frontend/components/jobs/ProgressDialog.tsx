@@ -1,52 +1,35 @@
 "use client";
 
 import Link from "next/link";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 
-import { useAuth } from "@/components/auth/AuthProvider";
 import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
 import { Dialog } from "@/components/ui/Dialog";
 import { ErrorMessage } from "@/components/ui/ErrorMessage";
-import { ApiError, asApiError } from "@/lib/api/errors";
-import { isFinal, type Job } from "@/lib/api/types";
-import { useJobPolling } from "@/lib/hooks/useJobPolling";
+import { isFinal } from "@/lib/api/types";
+import { useCancelJob } from "@/lib/queries/jobActions";
+import { useJob } from "@/lib/queries/jobs";
 
 import { JobProblem } from "./JobProblem";
 import { JobProgress } from "./JobProgress";
 
-/** The newer of two views of one job (the poll's, or the answer to an action). */
-function newest(polled: Job | null, acted: Job | null): Job | null {
-  if (polled === null || acted === null) return polled ?? acted;
-  return acted.version > polled.version ? acted : polled;
-}
-
-/** Live progress of a job; closing it leaves the job running (reopen it from the history). */
+/**
+ * Live progress of a job; closing it leaves the job running (reopen it from the history).
+ * The new balance shows once the job ends: the job query refreshes the credits then.
+ */
 export function ProgressDialog({ jobId, onClose }: { jobId: string; onClose: () => void }) {
-  const { api, refreshBalance } = useAuth();
-  const polling = useJobPolling(jobId, api.pollJob);
-  const [acted, setActed] = useState<Job | null>(null);
+  const polling = useJob(jobId);
+  const cancelJob = useCancelJob(jobId);
   const [asking, setAsking] = useState(false);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
-  const job = newest(polling.job, acted);
+  const job = polling.job;
   const final = job !== null && isFinal(job.status);
 
-  // The settlement gives back what a job did not use: show the new balance once it ends.
-  useEffect(() => {
-    if (final) refreshBalance();
-  }, [final, refreshBalance]);
-
-  async function cancel() {
+  function cancel() {
     setAsking(false);
-    setActionError(null);
-    try {
-      setActed(await api.cancelJob(jobId));
-      polling.restart();
-    } catch (thrown) {
-      setActionError(asApiError(thrown));
-    }
+    cancelJob.mutate(undefined, { onSuccess: polling.restart });
   }
 
-  const error = actionError ?? polling.error;
+  const error = cancelJob.error ?? polling.error;
   const cancellable = job !== null && (job.status === "queued" || job.status === "running");
   return (
     <Dialog title={job ? `Processing ${job.filename}` : "Processing"} onClose={onClose} testId="progress-dialog">
@@ -76,7 +59,7 @@ export function ProgressDialog({ jobId, onClose }: { jobId: string; onClose: () 
           confirmLabel="Cancel the job"
           cancelLabel="Keep running"
           confirmTestId="cancel-confirm"
-          onConfirm={() => void cancel()}
+          onConfirm={cancel}
           onCancel={() => setAsking(false)}
         />
       )}

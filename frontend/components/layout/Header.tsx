@@ -4,6 +4,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 
 import { useAuth } from "@/components/auth/AuthProvider";
+import { useBalance } from "@/lib/queries/credits";
 
 const LINKS = [
   { href: "/", label: "Upload" },
@@ -14,7 +15,8 @@ const LINKS = [
 
 /** The site header: navigation, the credit balance and the account menu. */
 export function Header() {
-  const { status, user, balance, signOut } = useAuth();
+  const { status, user, signOut } = useAuth();
+  const balance = useBalance(status === "signed-in");
   const pathname = usePathname();
   return (
     <header className="site-header">

@@ -1,31 +1,13 @@
 "use client";
 
-import { useState } from "react";
-
-import { useAuth } from "@/components/auth/AuthProvider";
 import { ErrorMessage } from "@/components/ui/ErrorMessage";
 import { EXPORT_FORMATS, type ExportFormat } from "@/lib/api/client";
-import { ApiError, asApiError } from "@/lib/api/errors";
-import { saveBlob } from "@/lib/download";
+import { useDownload } from "@/lib/queries/jobActions";
 
 /** One button per export format; the file is fetched with the token, then saved. */
 export function DownloadButtons({ jobId }: { jobId: string }) {
-  const { api } = useAuth();
-  const [pending, setPending] = useState<ExportFormat | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-
-  async function download(format: ExportFormat) {
-    setPending(format);
-    setError(null);
-    try {
-      const file = await api.download(jobId, format);
-      saveBlob(file.blob, file.filename);
-    } catch (thrown) {
-      setError(asApiError(thrown));
-    } finally {
-      setPending(null);
-    }
-  }
+  const download = useDownload(jobId);
+  const pending = download.isPending ? download.variables : null;
 
   const formats = Object.entries(EXPORT_FORMATS) as [ExportFormat, string][];
   return (
@@ -36,7 +18,7 @@ export function DownloadButtons({ jobId }: { jobId: string }) {
           <button
             key={format}
             type="button"
-            onClick={() => void download(format)}
+            onClick={() => download.mutate(format)}
             disabled={pending !== null}
             aria-busy={pending === format}
             data-testid={`download-${format}`}
@@ -45,7 +27,7 @@ export function DownloadButtons({ jobId }: { jobId: string }) {
           </button>
         ))}
       </div>
-      {error && <ErrorMessage error={error} />}
+      {download.error && <ErrorMessage error={download.error} />}
     </section>
   );
 }

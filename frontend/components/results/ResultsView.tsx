@@ -2,15 +2,14 @@
 
 import { useState } from "react";
 
-import { useAuth } from "@/components/auth/AuthProvider";
 import { JobProblem } from "@/components/jobs/JobProblem";
 import { ProgressDialog } from "@/components/jobs/ProgressDialog";
 import { StatusBadge } from "@/components/jobs/StatusBadge";
 import { ErrorMessage } from "@/components/ui/ErrorMessage";
-import { ApiError, asApiError } from "@/lib/api/errors";
 import { isFinal } from "@/lib/api/types";
 import { formatDate } from "@/lib/format";
-import { useJobPolling } from "@/lib/hooks/useJobPolling";
+import { useRetryJob } from "@/lib/queries/jobActions";
+import { useJob } from "@/lib/queries/jobs";
 
 import { DownloadButtons } from "./DownloadButtons";
 import { MissingPages } from "./MissingPages";
@@ -18,26 +17,18 @@ import { SentencesTable } from "./SentencesTable";
 
 /** One job's page: its summary, then its sentences and downloads once it has ended. */
 export function ResultsView({ jobId }: { jobId: string }) {
-  const { api, refreshBalance } = useAuth();
-  const polling = useJobPolling(jobId, api.pollJob);
+  const polling = useJob(jobId);
+  const retryJob = useRetryJob();
   const [showProgress, setShowProgress] = useState(false);
-  const [retrying, setRetrying] = useState(false);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
   const job = polling.job;
 
-  async function retry() {
-    setRetrying(true);
-    setActionError(null);
-    try {
-      await api.retryJob(jobId);
-      refreshBalance();
-      polling.restart();
-      setShowProgress(true);
-    } catch (thrown) {
-      setActionError(asApiError(thrown));
-    } finally {
-      setRetrying(false);
-    }
+  function retry() {
+    retryJob.mutate(jobId, {
+      onSuccess: () => {
+        polling.restart();
+        setShowProgress(true);
+      },
+    });
   }
 
   if (job === null) {
@@ -55,7 +46,7 @@ export function ResultsView({ jobId }: { jobId: string }) {
         </p>
         <JobProblem job={job} />
       </header>
-      {actionError && <ErrorMessage error={actionError} />}
+      {retryJob.error && <ErrorMessage error={retryJob.error} />}
       {!final && (
         <div className="card stack">
           <p>This job is still {job.status}; its sentences appear here when it ends.</p>
@@ -66,7 +57,7 @@ export function ResultsView({ jobId }: { jobId: string }) {
           </div>
         </div>
       )}
-      {final && retryable && <MissingPages ranges={job.missing_pages} busy={retrying} onRetry={() => void retry()} />}
+      {final && retryable && <MissingPages ranges={job.missing_pages} busy={retryJob.isPending} onRetry={retry} />}
       {final && job.status !== "failed" && (
         <>
           <DownloadButtons jobId={jobId} />

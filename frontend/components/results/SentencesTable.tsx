@@ -1,43 +1,23 @@
 "use client";
 
-import { useEffect, useId, useState } from "react";
+import { useId, useState } from "react";
 
-import { useAuth } from "@/components/auth/AuthProvider";
 import { ErrorMessage } from "@/components/ui/ErrorMessage";
-import { ApiError, asApiError } from "@/lib/api/errors";
-import type { SentencePage } from "@/lib/api/types";
 import { useDebounced } from "@/lib/hooks/useDebounced";
-
-const PAGE_SIZE = 50;
+import { SENTENCES_PAGE_SIZE, useSentences } from "@/lib/queries/jobs";
 
 /** A job's sentences, a page at a time, with a search over their text. */
 export function SentencesTable({ jobId }: { jobId: string }) {
-  const { api } = useAuth();
   const id = useId();
   const [search, setSearch] = useState("");
   const query = useDebounced(search.trim());
   // The `after` cursor of each page seen so far, to go back; [undefined] is the first page.
   const [cursors, setCursors] = useState<(number | undefined)[]>([undefined]);
-  const [page, setPage] = useState<SentencePage | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
   const after = cursors[cursors.length - 1];
+  const { data, error } = useSentences(jobId, query, after);
+  const page = data ?? null;
 
-  useEffect(() => {
-    let current = true;
-    api.sentences(jobId, { q: query || undefined, after, limit: PAGE_SIZE }).then(
-      (answer) => {
-        if (!current) return;
-        setPage(answer);
-        setError(null);
-      },
-      (thrown: unknown) => current && setError(asApiError(thrown)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [api, jobId, query, after]);
-
-  const first = (cursors.length - 1) * PAGE_SIZE + 1;
+  const first = (cursors.length - 1) * SENTENCES_PAGE_SIZE + 1;
   const shown = page?.items.length ?? 0;
   return (
     <section className="stack" aria-labelledby={`${id}-title`}>

@@ -1,11 +1,9 @@
 "use client";
 
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 
-import { useAuth } from "@/components/auth/AuthProvider";
 import { ErrorMessage } from "@/components/ui/ErrorMessage";
-import { ApiError, asApiError } from "@/lib/api/errors";
-import type { ProcessorInfo } from "@/lib/api/types";
+import { useProcessors } from "@/lib/queries/processors";
 import {
   applyProcessors,
   LIMIT_MAX,
@@ -26,39 +24,23 @@ import {
 /** The settings of the next jobs: sentence limit, minimum words, processor and model. */
 export function SettingsForm() {
   const id = useId();
-  const { api } = useAuth();
-  const [preferences, setPreferences] = useState<Preferences>(loadPreferences);
+  // What the user edits, and what was last saved (whose notice shows until the next save).
+  const [draft, setDraft] = useState<Preferences>(loadPreferences);
+  const [stored, setStored] = useState<Preferences>(loadPreferences);
   const [saved, setSaved] = useState(false);
   // The server's processors: null while loading (or after an error); the select waits for them.
-  const [processors, setProcessors] = useState<ProcessorInfo[] | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [attempt, setAttempt] = useState(0);
+  const list = useProcessors();
+  const processors = list.data ?? null;
+  // While it reads the list again ("Try again"), the last error is not shown.
+  const error = list.isFetching ? null : list.error;
+  // The processor and model are fixed until the list is here, so applying it to the draft
+  // only ever replaces a saved choice this server cannot run (as the notice says).
+  const preferences = processors ? applyProcessors(draft, processors).preferences : draft;
+  const notice = processors ? applyProcessors(stored, processors).notice : null;
 
-  useEffect(() => {
-    let current = true;
-    api.listProcessors().then(
-      (list) => {
-        if (!current) return;
-        setProcessors(list);
-        // The processor and model cannot change before the list is here: the saved ones are current.
-        setNotice(applyProcessors(loadPreferences(), list).notice);
-        setPreferences((shown) => applyProcessors(shown, list).preferences);
-      },
-      (thrown: unknown) => current && setError(asApiError(thrown)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [api, attempt]);
-
-  function retry() {
-    setError(null);
-    setAttempt((count) => count + 1);
-  }
   const problems = validatePreferences(preferences);
   const change = (patch: Partial<Preferences>) => {
-    setPreferences((current) => ({ ...current, ...patch }));
+    setDraft({ ...preferences, ...patch });
     setSaved(false);
   };
 
@@ -66,7 +48,7 @@ export function SettingsForm() {
     event.preventDefault();
     if (Object.keys(problems).length > 0) return;
     savePreferences(preferences);
-    setNotice(null);
+    setStored(preferences);
     setSaved(true);
   }
 
@@ -80,7 +62,7 @@ export function SettingsForm() {
       {problems[name] ?? text}
     </p>
   );
-  const loading = processors === null && error === null;
+  const loading = processors === null && list.isFetching;
   const chosen = processors?.find((processor) => processor.name === preferences.processor);
   // Until the list is here, the select shows the saved choice alone, and cannot be changed.
   const processorOptions: Choice[] = processors
@@ -148,7 +130,7 @@ export function SettingsForm() {
         {error && (
           <div className="stack">
             <ErrorMessage error={error} />
-            <button type="button" onClick={retry}>
+            <button type="button" onClick={() => void list.refetch()}>
               Try again
             </button>
           </div>

@@ -3,7 +3,6 @@
 import Link from "next/link";
 import { useState } from "react";
 
-import { RequireAuth } from "@/components/auth/RequireAuth";
 import { ProgressDialog } from "@/components/jobs/ProgressDialog";
 
 import { UploadPanel } from "./UploadPanel";
@@ -12,12 +11,12 @@ import { UploadPanel } from "./UploadPanel";
 export function HomePage() {
   const [jobId, setJobId] = useState<string | null>(null);
   return (
-    <RequireAuth>
+    <>
       <UploadPanel onJobStarted={setJobId} />
       <p className="muted">
         Earlier jobs are in your <Link href="/history">history</Link>.
       </p>
-      {jobId !== null && <ProgressDialog jobId={jobId} onClose={() => setJobId(null)} />}
-    </RequireAuth>
+      {jobId !== null && <ProgressDialog key={jobId} jobId={jobId} onClose={() => setJobId(null)} />}
+    </>
   );
 }

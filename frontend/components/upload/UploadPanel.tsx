@@ -2,11 +2,11 @@
 
 import { useState } from "react";
 
-import { useAuth } from "@/components/auth/AuthProvider";
 import { ErrorMessage } from "@/components/ui/ErrorMessage";
 import { ApiError, asApiError } from "@/lib/api/errors";
 import type { Upload } from "@/lib/api/types";
 import { checkPdf } from "@/lib/pdf";
+import { useDiscardUpload, useStartJob, useUpload } from "@/lib/queries/uploads";
 import { applyProcessors, loadPreferences, toJobSettings, type Preferences } from "@/lib/settings";
 
 import { Dropzone } from "./Dropzone";
@@ -17,7 +17,9 @@ const NEEDS_PASSWORD = new Set(["password_required", "wrong_password"]);
 
 /** Upload a PDF, show its preflight, and start the job when the user confirms. */
 export function UploadPanel({ onJobStarted }: { onJobStarted: (jobId: string) => void }) {
-  const { api, refreshBalance } = useAuth();
+  const uploadPdf = useUpload();
+  const startJob = useStartJob();
+  const discardUpload = useDiscardUpload();
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -37,12 +39,7 @@ export function UploadPanel({ onJobStarted }: { onJobStarted: (jobId: string) =>
         setProblem(checked);
         return;
       }
-      // The processors too: a saved one that this server has not set up falls back to local.
-      // Without the list, the saved settings are sent and the server refuses them clearly if needed.
-      const [answer, processors] = await Promise.all([
-        api.upload(file, password),
-        api.listProcessors().catch(() => null),
-      ]);
+      const { upload: answer, processors } = await uploadPdf.mutateAsync({ file, password });
       const saved = loadPreferences();
       const applied = processors === null ? { preferences: saved, notice: null } : applyProcessors(saved, processors);
       setLocked(null);
@@ -64,9 +61,8 @@ export function UploadPanel({ onJobStarted }: { onJobStarted: (jobId: string) =>
     setBusy(true);
     setJobError(null);
     try {
-      const job = await api.createJob(upload.id, toJobSettings(preferences));
+      const job = await startJob.mutateAsync({ uploadId: upload.id, settings: toJobSettings(preferences) });
       setUpload(null);
-      refreshBalance();
       onJobStarted(job.id);
     } catch (thrown) {
       setJobError(asApiError(thrown));
@@ -78,7 +74,7 @@ export function UploadPanel({ onJobStarted }: { onJobStarted: (jobId: string) =>
   function cancel() {
     if (upload !== null) {
       // Nothing was charged; the upload would expire anyway, but there is no reason to keep it.
-      api.deleteUpload(upload.id).catch(() => undefined);
+      discardUpload.mutate(upload.id);
     }
     setUpload(null);
   }

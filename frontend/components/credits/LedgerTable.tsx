@@ -1,13 +1,11 @@
 "use client";
 
 import Link from "next/link";
-import { useEffect, useState } from "react";
 
-import { useAuth } from "@/components/auth/AuthProvider";
 import { ErrorMessage } from "@/components/ui/ErrorMessage";
-import { ApiError, asApiError } from "@/lib/api/errors";
 import type { LedgerEntry } from "@/lib/api/types";
 import { formatDate } from "@/lib/format";
+import { useBalance, useLedger } from "@/lib/queries/credits";
 
 const KINDS: Record<LedgerEntry["kind"], string> = {
   signup_grant: "Sign-up gift",
@@ -19,36 +17,9 @@ const KINDS: Record<LedgerEntry["kind"], string> = {
 
 /** The credit ledger: every change of the balance, newest first. */
 export function LedgerTable() {
-  const { api, balance, refreshBalance } = useAuth();
-  const [entries, setEntries] = useState<LedgerEntry[] | null>(null);
-  const [nextBefore, setNextBefore] = useState<number | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-
-  useEffect(() => {
-    let current = true;
-    api.ledger().then(
-      (page) => {
-        if (!current) return;
-        setEntries(page.items);
-        setNextBefore(page.next_before ?? null);
-      },
-      (thrown: unknown) => current && setError(asApiError(thrown)),
-    );
-    refreshBalance();
-    return () => {
-      current = false;
-    };
-  }, [api, refreshBalance]);
-
-  async function loadMore(before: number) {
-    try {
-      const page = await api.ledger(before);
-      setEntries((shown) => [...(shown ?? []), ...page.items]);
-      setNextBefore(page.next_before ?? null);
-    } catch (thrown) {
-      setError(asApiError(thrown));
-    }
-  }
+  // Opening this page reads the balance again when it is not fresh (it may have changed since).
+  const balance = useBalance();
+  const { entries, error, hasMore, loadMore } = useLedger();
 
   return (
     <section className="stack" aria-labelledby="ledger-title">
@@ -96,9 +67,9 @@ export function LedgerTable() {
           </table>
         </div>
       )}
-      {nextBefore !== null && (
+      {hasMore && (
         <div className="actions">
-          <button type="button" onClick={() => void loadMore(nextBefore)}>
+          <button type="button" onClick={loadMore}>
             Show older entries
           </button>
         </div>
