@@ -1,6 +1,5 @@
-import { defaultScheduler, notifyManager } from "@tanstack/react-query";
-import { act, cleanup, renderHook } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { act, renderHook } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
 
 import type { Api, JobPoll } from "@/lib/api/client";
 import { ApiError } from "@/lib/api/errors";
@@ -9,15 +8,9 @@ import { useBalance } from "@/lib/queries/credits";
 import { useJob } from "@/lib/queries/jobs";
 import { nextPoll, pollDelay } from "@/lib/queries/polling";
 
+import { advance, setVisibility, setVisibilitySilently, installFakeClock } from "./clock";
 import { dataWrapper, testApi } from "./data";
 import { makeJob } from "./fixtures";
-
-let visibility: DocumentVisibilityState = "visible";
-
-function setVisibility(state: DocumentVisibilityState): void {
-  visibility = state;
-  document.dispatchEvent(new Event("visibilitychange"));
-}
 
 const running = (etag: string): JobPoll => ({ job: makeJob("running"), etag });
 
@@ -30,27 +23,8 @@ function watch(pollJob: Api["pollJob"], overrides: Partial<Api> = {}) {
 
 const pollMock = () => vi.fn<Api["pollJob"]>();
 
-beforeEach(() => {
-  // The cache tells React with setTimeout(0), which fake timers make 1 ms: tell it in a
-  // microtask instead, so that a poll's answer shows at the instant of the poll.
-  notifyManager.setScheduler(queueMicrotask);
-  vi.useFakeTimers();
-  visibility = "visible";
-  vi.spyOn(document, "visibilityState", "get").mockImplementation(() => visibility);
-});
+installFakeClock();
 
-afterEach(() => {
-  cleanup();
-  vi.useRealTimers();
-  notifyManager.setScheduler(defaultScheduler);
-});
-
-/** Let pending promises settle and timers due within `ms` fire. */
-async function advance(ms: number): Promise<void> {
-  await act(async () => {
-    await vi.advanceTimersByTimeAsync(ms);
-  });
-}
 
 describe("pollDelay and nextPoll", () => {
   it("starts at 1 s and grows to at most 10 s", () => {
@@ -132,7 +106,7 @@ describe("useJob", () => {
   });
 
   it("does not start while the tab is hidden", async () => {
-    visibility = "hidden";
+    setVisibilitySilently("hidden");
     const poll = pollMock().mockResolvedValue(running('"a.1"'));
     const { result } = watch(poll);
     await advance(30_000);

@@ -1,15 +1,13 @@
-import { defaultScheduler, notifyManager } from "@tanstack/react-query";
-import { act, cleanup, renderHook } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { act, renderHook } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
 
 import type { Api } from "@/lib/api/client";
 import type { JobPage, JobStatus } from "@/lib/api/types";
 import { LIST_REFRESH_MS, useJobList } from "@/lib/queries/jobs";
 
+import { advance, setVisibilitySilently, installFakeClock } from "./clock";
 import { dataWrapper, testApi } from "./data";
 import { makeJob } from "./fixtures";
-
-let visibility: DocumentVisibilityState = "visible";
 
 const page = (jobs: [string, JobStatus][], next: string | null = null): JobPage => ({
   items: jobs.map(([id, status]) => makeJob(status, { id })),
@@ -20,25 +18,8 @@ function list(listJobs: Api["listJobs"]) {
   return renderHook(() => useJobList(), { wrapper: dataWrapper(testApi({ listJobs })) });
 }
 
-beforeEach(() => {
-  // As in useJob.test.ts: answers show at the instant they arrive under fake timers.
-  notifyManager.setScheduler(queueMicrotask);
-  vi.useFakeTimers();
-  visibility = "visible";
-  vi.spyOn(document, "visibilityState", "get").mockImplementation(() => visibility);
-});
+installFakeClock();
 
-afterEach(() => {
-  cleanup();
-  vi.useRealTimers();
-  notifyManager.setScheduler(defaultScheduler);
-});
-
-async function advance(ms: number): Promise<void> {
-  await act(async () => {
-    await vi.advanceTimersByTimeAsync(ms);
-  });
-}
 
 describe("useJobList", () => {
   it("reads the list again every 5 s while a job runs, and no more once all have ended", async () => {
@@ -62,10 +43,10 @@ describe("useJobList", () => {
     const listJobs = vi.fn<Api["listJobs"]>().mockResolvedValue(page([["a", "running"]]));
     list(listJobs);
     await advance(0);
-    visibility = "hidden";
+    setVisibilitySilently("hidden");
     await advance(60_000);
     expect(listJobs).toHaveBeenCalledTimes(1);
-    visibility = "visible";
+    setVisibilitySilently("visible");
     await advance(LIST_REFRESH_MS);
     expect(listJobs).toHaveBeenCalledTimes(2);
   });
