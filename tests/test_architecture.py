@@ -9,6 +9,7 @@ counts, a lazy one inside a function too; only `if TYPE_CHECKING:` blocks are le
 from __future__ import annotations
 
 import ast
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,3 +170,17 @@ def test_the_package_root_holds_only_settings_assembly_and_doors() -> None:
         "worker",
         "wsgi",
     ]
+
+
+def test_every_data_file_of_the_package_is_shipped() -> None:
+    """A file the code reads at run time (a prompt) is in the wheel's package data."""
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["folio"]
+    data = [
+        path.relative_to(PACKAGE)
+        for path in PACKAGE.rglob("*")
+        if path.is_file() and path.suffix not in {".py", ".pyc"}
+    ]
+    assert data, "the package has data files (py.typed, prompts)"
+    unshipped = [str(path) for path in data if not any(path.match(p) for p in patterns)]
+    assert not unshipped
