@@ -6,10 +6,11 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from folio.pipeline.text import HyphenJoin
+from folio.pipeline.model import OutputSentence
+from folio.pipeline.text import HyphenJoin, count_words
 
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -87,3 +88,58 @@ def check_hyphen_joins(joins: Iterable[HyphenJoin], source: str) -> HyphenReport
             kept += 1
             examples.append(f"{join.left}|{join.right} (hyphen kept)")
     return HyphenReport(total, removed, kept, undecidable, tuple(examples))
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """The parser check over a processed book at one limit (docs/quality.md)."""
+
+    cut_rows: int
+    cut_complete: float  # share of complete rows among the rows a cut made
+    kept_rows: int
+    kept_complete: float  # share among the book's own sentences that needed no change
+    over_share: float  # source sentences over the limit, among all
+    brought_under: float  # of those, the share whose rows are all within the limit
+    left_whole: float  # of those, the share kept whole (one row, flagged)
+    mean_words: float
+    p95_words: int
+
+
+def completeness(sentences: Sequence[OutputSentence], limit: int, sample: int = 0) -> Completeness:
+    """Measure rows with the parser check; `sample` > 0 checks at most that many of each kind."""
+    from folio.pipeline.french.check import is_complete
+    from folio.pipeline.french.parser import parse
+
+    rows = [s for s in sentences if not s.heading]
+    by_source: dict[str, list[OutputSentence]] = {}
+    for row in rows:
+        by_source.setdefault(row.source_id, []).append(row)
+    cut = [row.text for row in rows if row.split]
+    kept = [group[0].text for group in by_source.values() if group[0].words <= limit and len(group) == 1]
+    over = [group for group in by_source.values() if count_words(group[0].source_text) > limit]
+    if sample:
+        cut, kept = _spread(cut, sample), _spread(kept, sample)
+    words = sorted(row.words for row in rows)
+
+    def share(texts: list[str]) -> float:
+        return sum(is_complete(doc) for doc in parse(texts)) / max(1, len(texts))
+
+    return Completeness(
+        cut_rows=len(cut),
+        cut_complete=share(cut),
+        kept_rows=len(kept),
+        kept_complete=share(kept),
+        over_share=len(over) / max(1, len(by_source)),
+        brought_under=sum(all(not r.over_limit for r in g) for g in over) / max(1, len(over)),
+        left_whole=sum(len(g) == 1 for g in over) / max(1, len(over)),
+        mean_words=sum(words) / max(1, len(words)),
+        p95_words=words[int(0.95 * (len(words) - 1))] if words else 0,
+    )
+
+
+def _spread(items: list[str], count: int) -> list[str]:
+    """At most `count` items taken evenly through the list (deterministic)."""
+    if len(items) <= count:
+        return items
+    step = len(items) / count
+    return [items[int(i * step)] for i in range(count)]

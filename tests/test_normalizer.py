@@ -1,11 +1,13 @@
-"""The local normalizer: long sentences cut at clause boundaries into complete sentences."""
+"""The local processor: long sentences cut only where both sides stand alone, never a fragment."""
 
 from __future__ import annotations
 
 import pytest
 
 from folio.pipeline.errors import InvalidSettings
-from folio.pipeline.model import ProcessSettings, Sentence
+from folio.pipeline.french.check import is_complete
+from folio.pipeline.french.parser import parse
+from folio.pipeline.model import OutputSentence, ProcessSettings, Sentence
 from folio.pipeline.processors import get_processor
 from folio.pipeline.processors.local import LocalNormalizer
 from folio.pipeline.text import count_words
@@ -17,66 +19,94 @@ FLAUBERT = (
     "la vapeur, qui, s’échappant par des plaques de tôle, enveloppait tout d’une nuée "
     "blanchâtre, tandis que la cloche, à l’avant, tintait sans discontinuer."
 )
+# Sentences of the Féval novel that today's splitter turned into fragments.
+FRAGMENTED = [
+    "Le commencement du siècle où nous sommes fut beaucoup plus légendaire qu'on ne le croit "
+    "généralement.",
+    "Elle était belle, de cette beauté étrange et coiffée d'éblouissants cheveux blonds.",
+]
 
 
-def split(text: str, limit: int = 8, min_words: int = 2) -> list[str]:
+def rows(text: str, limit: int = 8, min_words: int = 2) -> list[OutputSentence]:
     sentence = Sentence(page=3, offset=147, text=text)
-    pieces = LocalNormalizer().split(sentence, ProcessSettings(limit=limit, min_words=min_words))
-    assert all(piece.source_id == sentence.source_id for piece in pieces)
-    assert [piece.part for piece in pieces] == list(range(len(pieces)))
-    return [piece.text for piece in pieces]
+    out = LocalNormalizer().split(sentence, ProcessSettings(limit=limit, min_words=min_words))
+    assert all(row.source_id == sentence.source_id for row in out)
+    assert all(row.source_text == text for row in out)
+    assert [row.part for row in out] == list(range(len(out)))
+    return out
+
+
+def texts(text: str, limit: int = 8) -> list[str]:
+    return [row.text for row in rows(text, limit)]
 
 
 def test_short_sentences_pass_unchanged() -> None:
-    assert split("Il disparut.") == ["Il disparut."]
-    assert split("Frédéric pensait à la chambre qu’il occuperait.") == [
-        "Frédéric pensait à la chambre qu’il occuperait."
-    ]
+    assert texts("Il disparut.") == ["Il disparut."]
+    (row,) = rows("Frédéric pensait à la chambre qu’il occuperait.")
+    assert (row.text, row.split, row.over_limit, row.units) == (
+        "Frédéric pensait à la chambre qu’il occuperait.",
+        False,
+        False,
+        (),
+    )
 
 
-def test_semicolons_are_the_first_cut() -> None:
-    pieces = split(FLAUBERT)
+def test_semicolons_cut_into_complete_sentences() -> None:
+    pieces = texts(FLAUBERT)
     assert pieces[0] == "Des gens arrivaient hors d’haleine."
     assert "Les matelots ne répondaient à personne." in pieces
     assert "On se heurtait." in pieces
+    assert all(is_complete(doc) for doc in parse(pieces)), pieces
 
 
-@pytest.mark.parametrize("limit", [4, 5, 8, 12, 20])
-def test_pieces_respect_limit_and_minimum_and_keep_every_word(limit: int) -> None:
-    pieces = split(FLAUBERT, limit=limit)
-    assert all(2 <= count_words(piece) <= limit for piece in pieces), pieces
-    words = [w for piece in pieces for w in piece.split() if any(c.isalnum() for c in w)]
-    source = [w for w in FLAUBERT.split() if any(c.isalnum() for c in w)]
-    assert [w.strip(".,;:").casefold() for w in words] == [
-        w.strip(".,;:").casefold() for w in source
+def test_a_shared_subject_is_repeated() -> None:
+    assert texts(
+        "L'homme les salua de la main et poursuivit sa route en remontant le cours de la "
+        "rivière.",
+        limit=12,
+    ) == [
+        "L'homme les salua de la main.",
+        "Il poursuivit sa route en remontant le cours de la rivière.",
     ]
 
 
-def test_pieces_are_complete_sentences() -> None:
-    for piece in split(FLAUBERT, limit=6):
-        assert piece[0].isupper(), piece
-        assert piece.endswith((".", "!", "?", "…", "»")), piece
-        assert not piece.rstrip(".").endswith((" de", " la", " le", " dans", " et", " que"))
+def test_a_final_qui_clause_becomes_a_sentence() -> None:
+    assert texts("Marguerite était couchée sur un lit qui ressemblait à un cercueil.", 6) == [
+        "Marguerite était couchée sur un lit.",
+        "Il ressemblait à un cercueil.",
+    ]
 
 
-def test_guillemets_are_balanced_in_each_piece() -> None:
+def test_a_subjunctive_relative_is_not_cut() -> None:
+    (row,) = rows("Je ne connais aucune femme qui puisse lui être comparée.", limit=5)
+    assert row.over_limit and not row.split
+
+
+@pytest.mark.parametrize("text", FRAGMENTED)
+def test_what_no_clean_cut_shortens_stays_whole_with_reading_units(text: str) -> None:
+    (row,) = rows(text)
+    assert row.text == text
+    assert row.over_limit and row.words > 8
+    assert len(row.units) > 1
+    assert all(1 <= count_words(unit) <= 8 for unit in row.units), row.units
+    assert " ".join(row.units).split() == text.split()
+
+
+def test_every_row_is_within_the_limit_or_flagged() -> None:
+    for limit in (5, 8, 12, 20):
+        for row in rows(FLAUBERT, limit):
+            assert row.words == count_words(row.text)
+            assert row.over_limit == (row.words > limit), row
+            assert row.words >= 2
+
+
+def test_guillemets_are_balanced_in_each_row() -> None:
     text = (
-        "Il marmotta vite un long calcul, afin de savoir « combien chaque coup de piston, à "
-        "tant de fois par minute, devait rapporter au bout de la journée entière »."
+        "« Je reviendrai demain ; tu garderas la maison et tu nourriras les bêtes », dit-il "
+        "en partant."
     )
-    for piece in split(text, limit=8):
-        assert piece.count("«") == piece.count("»"), piece
-        assert not piece.startswith("»")
-
-
-def test_a_hard_cut_is_the_last_resort_and_is_marked() -> None:
-    text = "Pierre Paul Jacques Martin Bernard Thomas Robert Richard Durand Dubois Moreau Laurent."
-    sentence = Sentence(page=1, offset=0, text=text)
-    pieces = LocalNormalizer().split(sentence, ProcessSettings(limit=5))
-    assert [p.cut for p in pieces] == ["", "hard", "hard"]
-    assert sum(p.hard_cut for p in pieces) == 2
-    clause = LocalNormalizer().split(Sentence(1, 0, FLAUBERT), ProcessSettings(limit=8))
-    assert {p.cut for p in clause} <= {"", "clause", "phrase"}
+    for row in rows(text, limit=6):
+        assert row.text.count("«") == row.text.count("»"), row.text
 
 
 def test_headings_pass_through_only_when_asked() -> None:

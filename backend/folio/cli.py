@@ -159,7 +159,7 @@ def _meta(path: Path, result: DocumentResult, settings: ProcessSettings) -> dict
         "min_words": settings.min_words,
         "processor": settings.processor,
         "sentences": len(result.sentences),
-        "hard_cuts": result.hard_cuts,
+        "over_limit": result.over_limit,
     }
 
 
@@ -168,7 +168,7 @@ def _summary(result: DocumentResult, out_path: Path, seconds: float) -> None:
     click.echo(
         f"{len(result.sentences)} sentences from {result.source_sentences} source sentences, "
         f"{pages} pages in {seconds:.2f} s ({pages / seconds:.0f} pages/s); "
-        f"{result.hard_cuts} hard cuts; written to {out_path}",
+        f"{result.over_limit} over the limit; written to {out_path}",
         err=True,
     )
     for warning in result.info.warnings:

@@ -77,6 +77,9 @@ def _record(index: int, sentence: OutputSentence) -> dict[str, Any]:
         "split": sentence.split,
         "cut": sentence.cut,
         "repaired": sentence.repaired,
+        "over_limit": sentence.over_limit,
+        "units": list(sentence.units),
+        "source_text": sentence.source_text,
     }
 
 

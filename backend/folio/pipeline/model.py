@@ -8,7 +8,10 @@ from typing import Any
 
 from folio.pipeline.errors import InvalidSettings
 
-CUT_CLAUSE, CUT_PHRASE, CUT_HARD = "clause", "phrase", "hard"
+# How a row after the first of its sentence was cut from the one before: between clauses (at
+# `;`, `:` or a conjunction), before a coordinated verb whose subject it repeats, or before a
+# final «qui» clause written as a sentence of its own.
+CUT_CLAUSE, CUT_SUBJECT, CUT_RELATIVE = "clause", "subject", "relative"
 # A piece after the first of a sentence that an LLM rewrote: the model chose where to cut.
 CUT_LLM = "llm"
 MIN_LIMIT = 3
@@ -74,14 +77,15 @@ class Sentence:
 
 @dataclass(frozen=True, slots=True)
 class OutputSentence:
-    """A processed sentence; `part` orders the pieces one source sentence was split into.
+    """A row: a sentence that stands on its own; `part` orders the rows of one source sentence.
 
-    `cut` says where a piece after the first was cut from the one before: at a clause
-    boundary ("clause"), between two phrases ("phrase"), or where no boundary was found
-    ("hard"), or by an LLM ("llm"); it is empty for the first piece and for sentences left
-    whole. `repaired` marks the pieces of a sentence that an LLM processor failed (an invalid
-    answer twice, or no answer) and the local normalizer split instead; their `processor` is
-    "local".
+    `cut` says how a row after the first was cut from the one before (`CUT_*`, or "llm" for
+    an LLM's rewrite); it is empty for the first row and for sentences left whole.
+    `source_text` is the author's sentence the row comes from. `over_limit` marks a row left
+    longer than the limit because no cut made complete sentences; `units` are then its sense
+    groups, slices of at most `limit` words to read it in steps (not rows). `repaired` marks
+    the rows of a sentence that an LLM processor failed (an invalid answer twice, or no
+    answer) and the local processor made instead; their `processor` is "local".
     """
 
     text: str
@@ -94,11 +98,9 @@ class OutputSentence:
     split: bool = False
     cut: str = ""
     repaired: bool = False
-
-    @property
-    def hard_cut(self) -> bool:
-        """Whether this piece starts at a cut with no clause or phrase boundary."""
-        return self.cut == CUT_HARD
+    source_text: str = ""
+    over_limit: bool = False
+    units: tuple[str, ...] = ()
 
     @property
     def order_key(self) -> tuple[str, int]:
@@ -112,7 +114,10 @@ class OutputSentence:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> OutputSentence:
         """The sentence `to_dict` gave (other keys, such as a row's id, are ignored)."""
-        return cls(**_known(cls, values))
+        known = _known(cls, values)
+        if "units" in known:
+            known["units"] = tuple(known["units"] or ())  # a list once it went through JSON
+        return cls(**known)
 
 
 def _known(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -41,9 +41,9 @@ class DocumentResult:
     sentences: list[OutputSentence] = field(default_factory=list)
 
     @property
-    def hard_cuts(self) -> int:
-        """Pieces that start where no clause boundary could be found."""
-        return sum(1 for sentence in self.sentences if sentence.hard_cut)
+    def over_limit(self) -> int:
+        """Rows left longer than the limit (no cut made complete sentences)."""
+        return sum(1 for sentence in self.sentences if sentence.over_limit)
 
     @property
     def source_sentences(self) -> int:

@@ -1,97 +1,22 @@
-"""The built-in normalizer: offline, deterministic, splits long sentences at clause boundaries.
+"""The built-in processor: offline, deterministic, and it never makes a fragment.
 
-A sentence longer than the limit is cut into pieces of `min_words`..`limit` words. Where to
-cut is chosen by dynamic programming over the gaps between tokens, each gap priced by how
-natural a sentence end it makes: after ';' cheapest, then ':' and dashes, then a comma before
-a conjunction or a relative, then any comma, then a bare conjunction or relative, then the
-start of a prepositional phrase. A cut at none of these (a "hard cut", between two content
-words) comes only when nothing else fits, and a piece never ends on a word that needs what
-follows (an article, a preposition, a pronoun, an auxiliary). Each piece is then made a
-complete sentence: capitalised, ended with a full stop, its « » balanced.
+A sentence within the limit is kept as the author wrote it. A longer one is cut only where
+French allows it, by `shorten` on the French parser: at `;` and `:`, between coordinated
+clauses, with a repeated subject or a pronoun for a final «qui» clause; every piece is
+checked by the parser before it is accepted. What cannot be brought under the limit that way
+stays whole, flagged `over_limit`, with its sense groups (`units`) to read it in short steps.
+Every row carries the text of its source sentence.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-import re
-from dataclasses import dataclass
 from typing import ClassVar
 
-from folio.pipeline.model import (
-    CUT_CLAUSE,
-    CUT_HARD,
-    CUT_PHRASE,
-    OutputSentence,
-    ProcessSettings,
-    Sentence,
-)
+from folio.pipeline.model import OutputSentence, ProcessSettings, Sentence
 from folio.pipeline.processors.base import ProcessContext, ProcessOutput
-from folio.pipeline.text import is_word
-
-_CONJUNCTIONS = frozenset(
-    [
-        "et",
-        "mais",
-        "ou",
-        "donc",
-        "or",
-        "ni",
-        "car",
-        "puis",
-        "alors",
-        "ensuite",
-        "cependant",
-        "pourtant",
-    ]
-)
-_RELATIVES = frozenset(
-    """qui que qu dont où lequel laquelle lesquels lesquelles auquel auxquels duquel quand
-    lorsque lorsqu puisque parce tandis comme si pendant avant après afin pour sans
-    quoique bien tant depuis dès jusqu""".split()
-)
-# Words that open a phrase: cutting before them splits between phrases, not inside one.
-_PREPOSITIONS = frozenset(
-    """de d du des à au aux dans par pour sur sous avec vers chez entre contre sans près
-    depuis pendant devant derrière malgré selon parmi envers hors en""".split()
-)
-# Words that open a noun phrase.
-_DETERMINERS = frozenset(
-    """le la les l un une des du ce cet cette ces son sa ses mon ma mes ton ta tes leur
-    leurs notre nos votre vos quelque quelques chaque plusieurs aucun aucune tout toute tous
-    toutes""".split()
-)
-# Second halves of a negation ('ne … pas'): a piece never starts with them.
-_NEGATION = frozenset("pas point guère".split())
-# Words that cannot end a sentence: determiners, prepositions, pronouns and conjunctions
-# that need what follows ('… s’absorbait dans.' is never an acceptable piece).
-_DANGLING = (
-    _PREPOSITIONS
-    | _CONJUNCTIONS
-    | _RELATIVES
-    | frozenset(
-        """le la les l un une ce cette ces cet son sa ses mon ma mes ton ta tes leur leurs
-        notre nos votre vos il ils elle elles je j tu nous vous on se s ne n me m te t y
-        lui très plus moins aussi fort tout toute tous toutes quelque quelques chaque
-        aucun aucune nul nulle lors est sont était étaient a ont avait avaient fut
-        furent""".split()
-    )
-)
-_DASHES = frozenset({"—", "--", "–", "-"})
-_OPENERS = frozenset({"«", "(", "[", "“"})
-_ENDINGS = (".", "!", "?", "…", "»", "”", ")")
-PHRASE_CUT = 8.0
-HARD_CUT = 50.0
-_TOKEN = re.compile(r"\S+")
-_LEADING_WORD = re.compile(r"[^\W\d_]+")
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    start: int
-    end: int
-    text: str
-    words: int
+from folio.pipeline.processors.shorten import Piece, shorten
+from folio.pipeline.processors.units import sense_groups
+from folio.pipeline.text import count_words
 
 
 class LocalNormalizer:
@@ -109,182 +34,50 @@ class LocalNormalizer:
         settings: ProcessSettings,
         context: ProcessContext | None = None,
     ) -> ProcessOutput:
-        """Split every sentence longer than the limit; pass the others through.
-
-        The local processor makes no call, so it has nothing to cancel between: it ignores
-        the context and always finishes.
-        """
+        """Every kept sentence as rows, in order; the local processor has nothing to cancel."""
+        kept = [s for s in sentences if settings.include_headings or not s.heading]
+        long = [s for s in kept if not s.heading and count_words(s.text) > settings.limit]
+        pieces = dict(
+            zip(
+                (s.source_id for s in long),
+                shorten([s.text for s in long], settings.limit, settings.min_words),
+                strict=True,
+            )
+        )
         out: list[OutputSentence] = []
-        for sentence in sentences:
-            if sentence.heading and not settings.include_headings:
-                continue
-            out.extend(self.split(sentence, settings))
+        for sentence in kept:
+            out.extend(rows(sentence, pieces.get(sentence.source_id), settings))
         return ProcessOutput(out)
 
     def split(self, sentence: Sentence, settings: ProcessSettings) -> list[OutputSentence]:
-        """The output sentences for one source sentence."""
-        tokens = _tokens(sentence.text)
-        total = sum(token.words for token in tokens)
-        if total <= settings.limit:
-            return [_output(sentence, sentence.text, 0, total, split=False, cut="")]
-        costs = [0.0, *(_cut_cost(tokens, index) for index in range(1, len(tokens)))]
-        cuts = best_cuts([t.words for t in tokens], costs, settings.limit, settings.min_words)
-        bounds = [0, *cuts, len(tokens)]
-        pieces: list[OutputSentence] = []
-        for part, (first, last) in enumerate(itertools.pairwise(bounds)):
-            text = _finish(sentence.text, tokens[first:last], first > 0, last < len(tokens))
-            cut = _cut_kind(costs[first]) if first > 0 else ""
-            words = sum(token.words for token in tokens[first:last])
-            pieces.append(_output(sentence, text, part, words, split=True, cut=cut))
-        return pieces
+        """The rows of one source sentence (what an LLM processor falls back to)."""
+        return self.process([sentence], settings).sentences
 
 
-def _output(
-    sentence: Sentence, text: str, part: int, words: int, *, split: bool, cut: str
-) -> OutputSentence:
-    return OutputSentence(
-        text=text,
-        source_id=sentence.source_id,
-        page=sentence.page,
-        part=part,
-        words=words,
-        heading=sentence.heading,
-        processor=LocalNormalizer.name,
-        split=split,
-        cut=cut,
-    )
-
-
-def _tokens(text: str) -> list[_Token]:
-    return [
-        _Token(m.start(), m.end(), m.group(), 1 if is_word(m.group()) else 0)
-        for m in _TOKEN.finditer(text)
-    ]
-
-
-def best_cuts(words: list[int], costs: list[float], limit: int, min_words: int) -> list[int]:
-    """Token indices to cut before, so that every piece has min_words..limit words.
-
-    `words[i]` is 1 if token i is a word, `costs[i]` the price of a cut before token i.
-    Minimises the summed cost of the cuts, with a small pull towards pieces of even size.
-    """
-    n = len(words)
-    prefix = [0, *itertools.accumulate(words)]
-    target = prefix[-1] / math.ceil(prefix[-1] / limit)
-    best: list[float] = [0.0] + [math.inf] * n
-    back = [0] * (n + 1)
-    for end in range(1, n + 1):
-        cost_end = 0.0 if end == n else costs[end]
-        if cost_end == math.inf:
-            continue
-        for start in range(end - 1, -1, -1):
-            count = prefix[end] - prefix[start]
-            if count > limit:
-                break
-            if count < min_words or best[start] == math.inf:
-                continue
-            cost = best[start] + cost_end + 0.05 * abs(count - target)
-            if cost < best[end]:
-                best[end], back[end] = cost, start
-    if math.isinf(best[n]):
-        return _even_cuts(prefix, limit)
-    cuts: list[int] = []
-    position = back[n]
-    while position > 0:
-        cuts.append(position)
-        position = back[position]
-    return sorted(cuts)
-
-
-def _even_cuts(prefix: list[int], limit: int) -> list[int]:
-    """Last resort when punctuation forbids every partition: cut by word count alone."""
-    total = prefix[-1]
-    pieces = math.ceil(total / limit)
-    cuts: list[int] = []
-    for k in range(1, pieces):
-        goal = round(k * total / pieces)
-        cuts.append(next(i for i, words in enumerate(prefix) if words >= goal))
-    return sorted(set(cuts))
-
-
-def _cut_kind(cost: float) -> str:
-    if cost < PHRASE_CUT:
-        return CUT_CLAUSE
-    return CUT_PHRASE if cost < HARD_CUT else CUT_HARD
-
-
-def _cut_cost(tokens: list[_Token], index: int) -> float:
-    """Price of ending a piece before token `index`; infinite where punctuation forbids it."""
-    before, after = tokens[index - 1].text, tokens[index].text
-    if not tokens[index].words and after not in _DASHES and after not in _OPENERS:
-        return math.inf  # a piece never starts with '»', ';' or '!'
-    if before in _OPENERS:
-        return math.inf
-    following = _first_word(after)
-    if (before[-1].isalnum() and _last_word(before) in _DANGLING) or following in _NEGATION:
-        return 2 * HARD_CUT  # worse than any cut between two content words
-    return _boundary_cost(before, after, following)
-
-
-def _boundary_cost(before: str, after: str, following: str) -> float:
-    if before.endswith(";"):
-        return 1.0
-    if before.endswith(":") or after in _DASHES or before in _DASHES:
-        return 1.5
-    if before.endswith(","):
-        if following in _CONJUNCTIONS:
-            return 2.0
-        return 2.5 if following in _RELATIVES else 3.5
-    if following in _CONJUNCTIONS:
-        return 5.0
-    if following in _RELATIVES:
-        return 6.0
-    if following in _PREPOSITIONS:
-        return PHRASE_CUT
-    if following in _DETERMINERS:
-        return PHRASE_CUT + 1
-    return HARD_CUT
-
-
-def _last_word(token: str) -> str:
-    words = _LEADING_WORD.findall(token)
-    return words[-1].casefold() if words else ""
-
-
-def _first_word(token: str) -> str:
-    match = _LEADING_WORD.search(token)
-    return match.group(0).casefold() if match else ""
-
-
-def _finish(source: str, tokens: list[_Token], cut_before: bool, cut_after: bool) -> str:
-    """Make a piece a complete sentence: no dangling separators, capital, stop, balanced « »."""
-    while cut_before and tokens and not tokens[0].words and tokens[0].text not in _OPENERS:
-        tokens = tokens[1:]
-    while cut_after and tokens and not tokens[-1].words and tokens[-1].text[-1] not in "»”)":
-        tokens = tokens[:-1]
-    text = source[tokens[0].start : tokens[-1].end]
-    if cut_after:
-        text = text.rstrip(",;:—–- ")
-        if not text.endswith(_ENDINGS):
-            text += "."
-    if cut_before:
-        text = _capitalise(text.lstrip(",;:—–- "))
-    return _balance_quotes(text)
-
-
-def _capitalise(text: str) -> str:
-    for index, char in enumerate(text):
-        if char.isalpha():
-            return text[:index] + char.upper() + text[index + 1 :]
-        if char.isdigit():
-            break
-    return text
-
-
-def _balance_quotes(text: str) -> str:
-    opened, closed = text.count("«"), text.count("»")
-    if opened > closed:
-        return text + " »"
-    if closed > opened:
-        return "« " + text
-    return text
+def rows(
+    sentence: Sentence, pieces: list[Piece] | None, settings: ProcessSettings
+) -> list[OutputSentence]:
+    """The output rows of a sentence from its pieces (None: the sentence is kept whole)."""
+    found = pieces or [Piece(sentence.text)]
+    split = len(found) > 1
+    out = []
+    for part, piece in enumerate(found):
+        words = count_words(piece.text)
+        over = words > settings.limit and not sentence.heading
+        out.append(
+            OutputSentence(
+                text=piece.text,
+                source_id=sentence.source_id,
+                page=sentence.page,
+                part=part,
+                words=words,
+                heading=sentence.heading,
+                processor=LocalNormalizer.name,
+                split=split,
+                cut=piece.cut,
+                source_text=sentence.text,
+                over_limit=over,
+                units=sense_groups(piece.text, settings.limit, settings.min_words) if over else (),
+            )
+        )
+    return out
