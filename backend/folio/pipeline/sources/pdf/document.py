@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,15 @@ _P = ParamSpec("_P")
 # server handling two uploads). Every entry point that touches a document holds this lock;
 # worker processes run one chunk at a time, so it costs them nothing.
 _PDFIUM = threading.RLock()
+
+
+def _fresh_lock() -> None:
+    """A forked child (a sandbox) gets a free lock, whoever held it in the parent."""
+    global _PDFIUM
+    _PDFIUM = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock)
 
 
 def serialized(function: Callable[_P, _T]) -> Callable[_P, _T]:
@@ -55,6 +65,26 @@ def check_signature(path: Source) -> int:
         head = handle.read(_HEADER_WINDOW)
     if b"%PDF-" not in head:
         raise errors.NotAPdf("The file is not a PDF: it does not start with a PDF header.")
+    return size
+
+
+_TRAILER_WINDOW = 4096  # startxref and %%EOF sit at the very end; some producers add junk
+_STARTXREF = re.compile(rb"startxref\s+(\d+)")
+
+
+def check_structure(path: Source) -> int:
+    """Size, magic bytes and a trailer that points inside the file; reads 5 KB, decodes nothing.
+
+    pdfium repairs a wrong cross-reference offset by scanning the file, so an offset past
+    the end is refused here, while a missing trailer is left to pdfium (in the sandbox).
+    """
+    size = check_signature(path)
+    with open(path, "rb") as handle:
+        handle.seek(max(0, size - _TRAILER_WINDOW))
+        tail = handle.read()
+    found = _STARTXREF.findall(tail)
+    if found and int(found[-1]) >= size:
+        raise errors.DamagedPdf("The PDF is damaged or truncated and cannot be read.")
     return size
 
 
