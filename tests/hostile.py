@@ -15,7 +15,9 @@ PAGE = (419.5, 595.3)  # A5, in points
 BOOK_LINE = "Le navire partit enfin, et les deux berges filèrent comme deux rubans."
 
 
-def write_pdf(path: Path, pages: Iterable[tuple[bytes, str]]) -> Path:
+def write_pdf(
+    path: Path, pages: Iterable[tuple[bytes, str]], size: tuple[float, float] = PAGE
+) -> Path:
     """A PDF of pages, each a content stream and its filter names ('' for none)."""
     objects: list[bytes] = [b"", b""]  # 1: catalog, 2: page tree, filled in at the end
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>")  # 3
@@ -98,12 +100,14 @@ def many_text_objects(count: int) -> tuple[bytes, str]:
     return b"BT /F1 1 Tf 10 10 Td " + b"(a) Tj " * count + b"ET\n", "FlateDecode"
 
 
-def many_lines(count: int, per_line: str = "ab") -> tuple[bytes, str]:
-    """A page of `count` lines of tiny text, one text object each, top to bottom."""
-    step = (PAGE[1] - 20) / count
+TALL = (419.5, 14400.0)  # the largest page the PDF format allows: room for 40,000 lines
+
+
+def many_lines(count: int) -> tuple[bytes, str]:
+    """A page (of size TALL) of `count` lines of tiny text, one text object each."""
+    step = (TALL[1] - 20) / count
     body = b"".join(
-        b"BT /F1 0.5 Tf 20 %.4f Td (%s) Tj ET\n" % (PAGE[1] - 10 - i * step, per_line.encode())
-        for i in range(count)
+        b"BT /F1 0.3 Tf 20 %.3f Td (ab) Tj ET\n" % (TALL[1] - 10 - i * step) for i in range(count)
     )
     return body, "FlateDecode"
 
@@ -111,7 +115,10 @@ def many_lines(count: int, per_line: str = "ab") -> tuple[bytes, str]:
 def long_word(characters: int) -> tuple[bytes, str]:
     """One word of `characters` letters on one line (pdfium cuts a string at 32,767)."""
     piece = 30_000
-    shows = [b"(" + b"a" * min(piece, characters - start) + b") Tj " for start in range(0, characters, piece)]
+    shows = [
+        b"(" + b"a" * min(piece, characters - start) + b") Tj "
+        for start in range(0, characters, piece)
+    ]
     return b"BT /F1 1 Tf 10 300 Td " + b"".join(shows) + b"ET\n", "FlateDecode"
 
 
@@ -122,7 +129,9 @@ def long_sentence_pages(words: int, per_page: int = 3000) -> list[tuple[bytes, s
     for start in range(0, words, per_page):
         count = min(per_page, words - start)
         lines = [
-            text_line(" ".join(["mot"] * min(per_line, count - i)), 20, 580 - 5.5 * (i // per_line), 4)
+            text_line(
+                " ".join(["mot"] * min(per_line, count - i)), 20, 580 - 5.5 * (i // per_line), 4
+            )
             for i in range(0, count, per_line)
         ]
         pages.append((b"".join(lines), "FlateDecode"))

@@ -102,6 +102,10 @@ def open_pdf(path: Source, password: str | None = None) -> Any:
 
 
 def _classify(path: Source, password: str | None, code: int | None) -> errors.InputError:
+    # First: pdfium sets no error code for an empty page tree, so the code left over from an
+    # earlier failure in this process (or the parent a sandbox was forked from) would show.
+    if _has_zero_pages(path):
+        return errors.NoPages("The PDF has no pages.")
     if code == _ERR_PASSWORD:
         if password:
             return errors.WrongPassword("The password does not open this PDF.")
@@ -110,8 +114,6 @@ def _classify(path: Source, password: str | None, code: int | None) -> errors.In
         )
     if code == _ERR_SECURITY:
         return errors.DamagedPdf("This PDF uses an encryption scheme that cannot be read.")
-    if _has_zero_pages(path):
-        return errors.NoPages("The PDF has no pages.")
     return errors.DamagedPdf("The PDF is damaged or truncated and cannot be read.")
 
 
