@@ -14,6 +14,7 @@ no lock of pdfium's can be held by another thread at the fork.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import pickle
 import resource
@@ -68,6 +69,8 @@ def _child(bounds: Bounds, writer: int, function: Callable[..., Any], args: Any)
     """Limit this process, run the function, write ("ok"|"error", value), exit at once."""
     code = 0
     try:
+        # pdfium aborts when an allocation fails: expected here, reported by the parent.
+        faulthandler.disable()
         _limit_memory(bounds.memory_mb)
         # A second, independent bound: CPU time, in case the parent is gone.
         cpu = int(bounds.seconds) + 2
