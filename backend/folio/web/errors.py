@@ -31,6 +31,13 @@ class UnsupportedMediaType(FolioError):
     http_status = 415
 
 
+class JsonTooDeep(FolioError):
+    """The JSON body nests arrays and objects deeper than any Folio request does."""
+
+    code = "json_too_deep"
+    http_status = 400
+
+
 class MetricsUnauthorized(FolioError):
     """The scraper sent no token, or not the configured one."""
 

