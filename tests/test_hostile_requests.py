@@ -57,3 +57,42 @@ def test_an_ordinary_nesting_is_left_to_validation(sqlite_app: Flask) -> None:
     )
     # Parsed, then refused by the schema as any unknown field is.
     assert (response.status_code, error_code(response)) == (422, "validation_error")
+
+
+# --- headers against sniffing and framing --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("get", "/health", 200),
+        ("get", "/api/v1/openapi.json", 200),
+        ("get", "/api/v1/docs", 200),
+        ("get", "/api/v1/nothing-here", 404),
+        ("get", "/api/v1/jobs", 401),
+        ("delete", "/health", 405),
+    ],
+)
+def test_every_answer_forbids_sniffing_and_framing(
+    sqlite_app: Flask, method: str, path: str, status: int
+) -> None:
+    response = getattr(sqlite_app.test_client(), method)(path)
+    assert response.status_code == status
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_json_answers_allow_no_content_at_all(sqlite_app: Flask) -> None:
+    response = sqlite_app.test_client().get("/health")
+    policy = response.headers["Content-Security-Policy"]
+    assert policy == "default-src 'none'; frame-ancestors 'none'"
+
+
+def test_a_download_forbids_sniffing_and_framing(sqlite_app: Flask) -> None:
+    alice = Account(sqlite_app, granted=5)
+    job_id = alice.finished(["Une phrase.", "Une autre."])
+    response = alice.client.get(f"/api/v1/jobs/{job_id}/download?format=csv", headers=alice.headers)
+    assert response.status_code == 200
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"

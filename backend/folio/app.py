@@ -16,6 +16,7 @@ from folio.web.auth import register_jwt_handlers
 from folio.web.errors import register_error_handlers
 from folio.web.frontend import register_frontend
 from folio.web.guards import register_request_guards
+from folio.web.headers import register_security_headers
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_extensions(app)
     register_error_handlers(app)
     register_request_guards(app)
+    register_security_headers(app)
     register_blueprints(app)
     register_frontend(app)
     register_commands(app)
