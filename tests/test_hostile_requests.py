@@ -4,6 +4,7 @@ the headers that stop content sniffing and framing."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,32 @@ def test_a_download_forbids_sniffing_and_framing(sqlite_app: Flask) -> None:
     assert response.status_code == 200
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+# --- the bearer scheme, in any case (RFC 9110 11.1, RFC 6750) ------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_the_api_takes_the_bearer_scheme_in_any_case(sqlite_app: Flask, scheme: str) -> None:
+    alice = Account(sqlite_app, granted=5)
+    token = alice.headers["Authorization"].split(" ", 1)[1]
+    response = alice.client.get("/api/v1/auth/me", headers={"Authorization": f"{scheme} {token}"})
+    assert response.status_code == 200, response.get_json()
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_metrics_take_the_bearer_scheme_in_any_case(sqlite_app: Flask, scheme: str) -> None:
+    settings = sqlite_app.config["FOLIO_SETTINGS"]
+    token = "metrics-token-of-some-length"
+    sqlite_app.config["FOLIO_SETTINGS"] = dataclasses.replace(settings, metrics_token=token)
+    response = sqlite_app.test_client().get(
+        "/metrics", headers={"Authorization": f"{scheme} {token}"}
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("header", ["Basic abc", "Bearer", "bearertoken", "Token abc"])
+def test_other_schemes_are_still_refused(sqlite_app: Flask, header: str) -> None:
+    response = sqlite_app.test_client().get("/api/v1/auth/me", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert error_code(response) in ("token_missing", "token_invalid")
