@@ -29,7 +29,7 @@ from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus, Led
 from folio.models.base import utcnow
 from folio.pipeline.model import ProcessSettings
 from folio.services import credits, jobs
-from folio.services.errors import Conflict
+from folio.services.errors import Conflict, JobNotFound
 from folio.services.jobstate import touched
 
 # --- creating a job ------------------------------------------------------------------------
@@ -453,7 +453,7 @@ def test_two_deletes_racing_the_loser_is_told_not_found(db_app: Flask) -> None:
         with db_app.app_context():
             try:
                 jobs.delete_job(alice.id, job_id)
-            except (Conflict, jobs.JobNotFound) as refused:
+            except (Conflict, JobNotFound) as refused:
                 return refused.code
             return "deleted"
 

@@ -38,6 +38,13 @@ class JsonTooDeep(FolioError):
     http_status = 400
 
 
+class FilenameNotUtf8(FolioError):
+    """A multipart part's header (its file name, in practice) is not UTF-8."""
+
+    code = "filename_not_utf8"
+    http_status = 400
+
+
 class MetricsUnauthorized(FolioError):
     """The scraper sent no token, or not the configured one."""
 
