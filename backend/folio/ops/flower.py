@@ -12,15 +12,16 @@ import sys
 
 import tornado.web
 
+_PROTECTED: set[object] = set()
+
 
 def protect_metrics() -> None:
     """Put Flower's /metrics behind its authentication (basic auth, or its OAuth login)."""
     from flower.views.monitor import Metrics
 
-    if not getattr(Metrics.get, "folio_protected", False):
-        protected = tornado.web.authenticated(Metrics.get)
-        protected.folio_protected = True
-        Metrics.get = protected  # type: ignore[method-assign]
+    if Metrics.get not in _PROTECTED:  # once: wrapping twice would change nothing but the stack
+        Metrics.get = tornado.web.authenticated(Metrics.get)
+        _PROTECTED.add(Metrics.get)
 
 
 def main(argv: list[str]) -> None:
