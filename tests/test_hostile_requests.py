@@ -5,6 +5,9 @@ the headers that stop content sniffing and framing."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ from flask import Flask
 
 from apiclient import Account
 from databases import sqlite_app_from
+from runner import clean_environ, free_port, http_status, kill_group, start, wait_until
 
 
 def nested(depth: int) -> bytes:
@@ -126,3 +130,50 @@ def test_other_schemes_are_still_refused(sqlite_app: Flask, header: str) -> None
     response = sqlite_app.test_client().get("/api/v1/auth/me", headers={"Authorization": header})
     assert response.status_code == 401
     assert error_code(response) in ("token_missing", "token_invalid")
+
+
+# --- oversized request lines and headers: gunicorn answers them itself ---------------------
+
+
+def raw_http(port: int, request: bytes) -> tuple[int, str, bytes]:
+    """Send `request` as is; the status, Content-Type and body of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers.get("Content-Type", ""), body
+
+
+def get(path: bytes, headers: bytes = b"") -> bytes:
+    return b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n" + headers + b"Connection: close\r\n\r\n"
+
+
+def test_gunicorn_answers_oversized_requests_as_docs_api_md_says(tmp_path: Path) -> None:
+    """docs/api.md, "Hostile requests": what gunicorn refuses before Folio sees the request
+    (its defaults: a 4094-byte request line, 100 header fields of 8190 bytes each)."""
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    environ = clean_environ(FOLIO_ENV="test", FOLIO_DATA_DIR=str(tmp_path / "data"))
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    server = start([gunicorn, "--bind", f"127.0.0.1:{port}", "folio.wsgi:app"], environ, log)
+    try:
+        wait_until(lambda: http_status(port, "/health") == 200, 60, "gunicorn", log)
+        # Within the limits, Folio answers, in JSON.
+        status, kind, body = raw_http(port, get(b"/api/v1/nothing?q=" + b"a" * 4000))
+        assert (status, kind) == (404, "application/json")
+        assert json.loads(body)["error"]["code"] == "not_found"
+        # Over them, gunicorn answers in HTML, with no Folio header.
+        status, kind, body = raw_http(port, get(b"/api/v1/nothing?q=" + b"a" * 5000))
+        assert (status, kind) == (400, "text/html")
+        assert b"Request Line is too large" in body
+        status, kind, _ = raw_http(port, get(b"/health", b"X-Big: " + b"a" * 9000 + b"\r\n"))
+        assert (status, kind) == (431, "text/html")
+        many = b"".join(b"X-%d: a\r\n" % n for n in range(120))
+        status, kind, _ = raw_http(port, get(b"/health", many))
+        assert (status, kind) == (431, "text/html")
+    finally:
+        kill_group(server)
