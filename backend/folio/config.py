@@ -192,9 +192,18 @@ def budgets_from_env(environ: Mapping[str, str]) -> Budgets:
     )
 
 
+def ratelimit_storage_url(environ: Mapping[str, str], data_dir: Path) -> str:
+    """FOLIO_RATELIMIT_STORAGE_URL; by default a SQLite file in the data dir.
+
+    A file, not memory: the API's processes (gunicorn's workers) must share one count.
+    """
+    default = f"sqlite:///{data_dir / 'ratelimits.db'}"
+    return env_str(environ, "FOLIO_RATELIMIT_STORAGE_URL", default)
+
+
 def llm_limits_url(environ: Mapping[str, str], data_dir: Path) -> str:
     """FOLIO_LLM_LIMITS_URL; by default the rate-limit Redis, else a file in the data dir."""
-    storage = env_str(environ, "FOLIO_RATELIMIT_STORAGE_URL", "memory://")
+    storage = ratelimit_storage_url(environ, data_dir)
     # A file, not memory: the worker's pool processes must share one limit.
     file = f"sqlite:///{data_dir / 'llm-limits.db'}"
     default = storage if storage.startswith(("redis://", "rediss://")) else file
@@ -300,7 +309,7 @@ class Settings:
             jwt_access_minutes=env_int(environ, "FOLIO_JWT_ACCESS_MINUTES", 15),
             jwt_refresh_days=env_int(environ, "FOLIO_JWT_REFRESH_DAYS", 14),
             ratelimit_enabled=env_bool(environ, "FOLIO_RATELIMIT_ENABLED", True),
-            ratelimit_storage_url=env_str(environ, "FOLIO_RATELIMIT_STORAGE_URL", "memory://"),
+            ratelimit_storage_url=ratelimit_storage_url(environ, data_dir),
             login_rate_limit=env_rate_limit(environ, "FOLIO_LOGIN_RATE_LIMIT", "10 per minute"),
             job_rate_limit=env_rate_limit(environ, "FOLIO_JOB_RATE_LIMIT", "10 per hour"),
             trusted_proxies=env_int(environ, "FOLIO_TRUSTED_PROXIES", 0, minimum=0),

@@ -184,6 +184,9 @@ def delete_job(user_id: int, job_id: uuid.UUID) -> None:
     ).scalar_one_or_none()
     if deleted is None:
         db.session.rollback()
+        # A parallel delete may have won since the read: then the job is gone (404), and
+        # only a job that is still there and not final is a conflict.
+        get_job(user_id, job_id)
         raise Conflict("job_active", "This job is still running; cancel it first.")
     for table in (JobSentence, JobChunk, Upload):
         db.session.execute(delete(table).where(table.job_id == job.id))
