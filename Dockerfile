@@ -76,7 +76,7 @@ RUN python -m compileall -q backend/folio migrations
 USER 10001:10001
 EXPOSE 8000 5555
 # The API; docker-compose.yml gives every other service its own command.
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--preload", "--access-logfile", "-", "folio.wsgi:app"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--preload", "folio.wsgi:app"]
 
 # ---- dev: runtime plus watchfiles (restarts Celery on a source change) ----------------------
 FROM runtime AS dev

@@ -57,15 +57,18 @@ api-types: $(STAMP) $(NODE_MODULES)
 
 # Everything on embedded defaults (SQLite, the filesystem broker; no server to install): the
 # API, the chunk worker, the control worker, beat and Flower, supervised by folio.ops.devserver,
-# which prints the addresses once the API answers. Ctrl-C stops every process.
+# which writes each process's output to var/log/ (VERBOSE=1: to the terminal too), restarts
+# a process that dies, and prints the addresses once everything answers. Ctrl-C stops all.
 # docs/running.md describes each process, and production on PostgreSQL + Redis.
 run: $(STAMP) $(FRONTEND_EXPORT)
 	$(BIN)/flask --app folio.wsgi db upgrade
 	@# --preload: the workers fork from one app, so without FOLIO_SECRET_KEY they still share
-	@# the random per-process key that signs tokens.
+	@# the random per-process key that signs tokens. No --access-logfile: Folio logs each
+	@# request once itself (folio.request, with its request id).
 	@exec $(BIN)/python -m folio.ops.devserver --host $(HOST) --port $(PORT) \
-		--flower-port $(FLOWER_PORT) -- \
-		$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --preload --access-logfile - folio.wsgi:app
+		--flower-port $(FLOWER_PORT) $(if $(LOG_DIR),--log-dir $(LOG_DIR)) \
+		$(if $(filter-out 0,$(VERBOSE)),--verbose) -- \
+		$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --preload folio.wsgi:app
 
 lint: $(STAMP)
 	$(BIN)/ruff check backend tests bench

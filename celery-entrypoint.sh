@@ -20,7 +20,8 @@ ROLE is one of:
   control-worker  the `control` queue only (finalize, reconcile), one process
   beat            the scheduler that sends the reconciler; schedule file in FOLIO_DATA_DIR
   flower          monitoring UI on FOLIO_FLOWER_ADDRESS:FOLIO_FLOWER_PORT (127.0.0.1:5555),
-                  basic auth FOLIO_FLOWER_USER (admin) / FOLIO_FLOWER_PASSWORD (required)
+                  basic auth FOLIO_FLOWER_USER (admin) / FOLIO_FLOWER_PASSWORD (required),
+                  /metrics included; /healthcheck stays open
 
 Extra arguments go to celery after the role's own (a later option wins: -n other@%h).
 A pool process is replaced after FOLIO_WORKER_MAX_TASKS_PER_CHILD tasks (200) or once it
@@ -205,7 +206,9 @@ case "$role" in
     # readable by every user of the machine (ps), a process environment is not.
     export FLOWER_BASIC_AUTH="$flower_user:$flower_password"
     unset FOLIO_FLOWER_PASSWORD
-    exec "$python" -m celery -A "$app" flower \
+    # folio.ops.flower runs the celery command after it with /metrics behind the same basic
+    # auth as every other page (Flower serves it without).
+    exec "$python" -m folio.ops.flower celery -A "$app" flower \
       --address="${FOLIO_FLOWER_ADDRESS:-127.0.0.1}" --port="$flower_port" "$@"
     ;;
 esac

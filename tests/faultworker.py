@@ -14,6 +14,7 @@ import time
 
 from folio.config import current_settings
 from folio.pipeline import runner
+from folio.pipeline.budgets import Budgets
 from folio.pipeline.errors import PipelineError
 from folio.pipeline.model import ChunkPlan, ChunkResult, Furniture, ProcessSettings
 from folio.pipeline.processors import ProcessContext
@@ -38,6 +39,7 @@ def run_chunk_with_faults(
     settings: ProcessSettings,
     password: str | None = None,
     context: ProcessContext | None = None,
+    budgets: Budgets | None = None,
 ) -> ChunkResult:
     """Slow down or fail the chunk as the fault file says, then run it."""
     faults_path = current_settings().data_dir / FAULTS_FILE
@@ -46,7 +48,7 @@ def run_chunk_with_faults(
         time.sleep(float(faults.get("delay_seconds", 0)))
         if chunk.index in faults.get("fail_chunks", []):
             raise InjectedFault(f"fault injected in chunk {chunk.index}")
-    return runner.run_chunk(path, chunk, furniture, settings, password, context)
+    return runner.run_chunk(path, chunk, furniture, settings, password, context, budgets)
 
 
 # The name `folio.services.chunks` calls; the pipeline's own function stays as it is.

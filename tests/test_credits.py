@@ -62,7 +62,7 @@ def test_estimate_follows_credits_per_page(tmp_path: Path, sqlite_template: Path
 
 def test_estimate_refuses_an_unknown_processor_and_no_pages(sqlite_app: Flask) -> None:
     with sqlite_app.app_context():
-        with pytest.raises(InvalidSettings, match="Unknown processor .gpt-9."):
+        with pytest.raises(InvalidSettings, match=r"Unknown processor .gpt-9."):
             credits.estimate(10, ProcessSettings(processor="gpt-9"))
         with pytest.raises(ValueError, match="page_count"):
             credits.estimate(0, ProcessSettings())

@@ -221,6 +221,10 @@ def test_flower_asks_for_its_password(embedded: Stack) -> None:
     assert http_status(port, "/", auth=("admin", FLOWER_PASSWORD)) == 200
     # The health check stays open, for load balancers and container health checks.
     assert http_status(port, "/healthcheck") == 200
+    # Flower serves /metrics without its own auth: Folio's launcher puts it behind the password.
+    assert http_status(port, "/metrics") == 401
+    assert http_status(port, "/metrics", auth=("admin", "wrong")) == 401
+    assert http_status(port, "/metrics", auth=("admin", FLOWER_PASSWORD)) == 200
     # The password goes through Flower's environment, never a command line `ps` shows.
     assert FLOWER_PASSWORD not in " ".join(cmdline(flower.process.pid))
     healthy = healthcheck("flower", environ=flower.environ)

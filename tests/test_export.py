@@ -100,14 +100,65 @@ def test_json_round_trips_with_meta() -> None:
     assert document["sentences"] == [expected_record(i, s) for i, s in enumerate(SENTENCES, 1)]
 
 
-def test_csv_has_bom_and_round_trips_exactly() -> None:
+def in_a_spreadsheet(text: str) -> str:
+    """What CSV and XLSX show for `text`: a quote before what a spreadsheet would run (OWASP)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def test_csv_has_bom_and_round_trips_exactly_but_for_formulas() -> None:
     data = run("csv")
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert rows[0] == ["index", "text", "page", "source_id", "words"]
     assert rows[1:] == [
-        [str(i), s.text, str(s.page), s.source_id, str(s.words)] for i, s in enumerate(SENTENCES, 1)
+        [str(i), in_a_spreadsheet(s.text), str(s.page), s.source_id, str(s.words)]
+        for i, s in enumerate(SENTENCES, 1)
     ]
+    assert rows[5][1] == "'=SUM(A1) n’est pas une formule."
+
+
+# What a spreadsheet would run as a formula (OWASP's list), then what it must leave alone.
+FORMULAS = ["=1+1", "+33 1 23", "-- Entrez, dit-il.", "@SUM(A1)", "\tTab", "\rCR"]
+INERT = ["— Entrez, dit-il.", "– Oui.", "'déjà cité", " =espace d’abord", "Fin = début."]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_spreadsheet_cells_never_start_a_formula(fmt: str) -> None:
+    sentences = [
+        OutputSentence(text, f"00001:{n:06d}", 1) for n, text in enumerate(FORMULAS + INERT)
+    ]
+    meta = {"title": '=HYPERLINK("http://evil.example")', "author": "-Anonyme", "limit": 8}
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(run("csv", sentences).decode("utf-8-sig"), newline="")))
+        texts = [row[1] for row in rows[1:]]
+    else:
+        book = openpyxl.load_workbook(io.BytesIO(run("xlsx", sentences, meta)))
+        texts = [row[1] for row in book["Sentences"].iter_rows(min_row=2, values_only=True)]
+        about = dict(book["About"].iter_rows(values_only=True))
+        assert about == {
+            "title": '\'=HYPERLINK("http://evil.example")',
+            "author": "'-Anonyme",
+            "limit": 8,
+        }
+    expected = ["'" + text for text in FORMULAS] + INERT
+    if fmt == "xlsx":  # XML reads a raw carriage return back as a line feed
+        expected = [text.replace("\r", "\n") for text in expected]
+    assert texts == expected
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "txt"])
+def test_other_formats_keep_formulas_exact(fmt: str) -> None:
+    sentences = [OutputSentence(text, f"00001:{n:06d}", 1) for n, text in enumerate(FORMULAS)]
+    data = run(fmt, sentences).decode("utf-8")
+    if fmt == "jsonl":
+        texts = [json.loads(line)["text"] for line in data.splitlines()]
+    elif fmt == "json":
+        texts = [record["text"] for record in json.loads(data)["sentences"]]
+    else:
+        texts = data.split("\n")[:-1]
+    # Text is one line per sentence: its tab and carriage return are spaces, nothing more.
+    one_line = [text.replace("\t", " ").replace("\r", " ") for text in FORMULAS]
+    assert texts == (one_line if fmt == "txt" else FORMULAS)
 
 
 def test_xlsx_round_trips_with_about_sheet() -> None:
@@ -117,9 +168,11 @@ def test_xlsx_round_trips_with_about_sheet() -> None:
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("index", "text", "page", "source_id", "words")
     assert rows[1:] == [
-        (i, s.text, s.page, s.source_id, s.words) for i, s in enumerate(SENTENCES, 1)
+        (i, in_a_spreadsheet(s.text), s.page, s.source_id, s.words)
+        for i, s in enumerate(SENTENCES, 1)
     ]
     assert sheet.cell(row=6, column=2).data_type == "s"  # "=SUM(A1)..." stays text
+    assert sheet.cell(row=6, column=2).value == "'=SUM(A1) n’est pas une formule."
     assert sheet.column_dimensions["B"].width > sheet.column_dimensions["A"].width
     about = dict(book["About"].iter_rows(values_only=True))
     assert about == META

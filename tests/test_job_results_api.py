@@ -80,6 +80,8 @@ DOWNLOADS = [
     ("anki", "text/tab-separated-values; charset=utf-8", "tsv"),
 ]
 TEXTS = ["Frédéric partit.", "=1+1 n’est pas une formule.", "Il sourit.", "Il sourit."]
+# A spreadsheet's cells never start a formula: a quote neutralises it (docs/pipeline.md).
+IN_A_SPREADSHEET = ["Frédéric partit.", "'=1+1 n’est pas une formule.", "Il sourit.", "Il sourit."]
 
 
 @pytest.mark.parametrize(("fmt", "media_type", "extension"), DOWNLOADS)
@@ -92,7 +94,9 @@ def test_every_download_format(db_app: Flask, fmt: str, media_type: str, extensi
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert f"filename*=UTF-8''L%E2%80%99%C3%89ducation%20sentimentale.{extension}" in disposition
-    assert parse_export(fmt, response.data) == TEXTS
+    assert parse_export(fmt, response.data) == (
+        IN_A_SPREADSHEET if fmt in ("csv", "xlsx") else TEXTS
+    )
 
 
 def parse_export(fmt: str, data: bytes) -> list[str]:

@@ -29,7 +29,7 @@ from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus, Led
 from folio.models.base import utcnow
 from folio.pipeline.model import ProcessSettings
 from folio.services import credits, jobs
-from folio.services.errors import Conflict
+from folio.services.errors import Conflict, JobNotFound
 from folio.services.jobstate import touched
 
 # --- creating a job ------------------------------------------------------------------------
@@ -435,3 +435,31 @@ def test_delete_removes_the_results_and_keeps_the_ledger(db_app: Flask, tmp_path
     assert str(job_id) not in [item["id"] for item in alice.get("").get_json()["items"]]
     response = alice.client.delete(f"/api/v1/jobs/{job_id}", headers=alice.headers)
     assert response.status_code == 404
+
+
+def test_two_deletes_racing_the_loser_is_told_not_found(db_app: Flask) -> None:
+    alice = Account(db_app, granted=50)
+    job_id = alice.job(JobStatus.COMPLETED)
+    barrier = threading.Barrier(2)
+    real_get_job = jobs.get_job
+
+    def get_job_then_wait(user_id: int, wanted: uuid.UUID) -> Job:
+        # Both requests have found the job before either deletes it.
+        job = real_get_job(user_id, wanted)
+        barrier.wait(timeout=30)
+        return job
+
+    def attempt(_: int) -> str:
+        with db_app.app_context():
+            try:
+                jobs.delete_job(alice.id, job_id)
+            except (Conflict, JobNotFound) as refused:
+                return refused.code
+            return "deleted"
+
+    with (
+        mock.patch("folio.services.jobs.get_job", side_effect=get_job_then_wait),
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        outcomes = sorted(pool.map(attempt, range(2)))
+    assert outcomes == ["deleted", "job_not_found"]

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import re
 import secrets
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from databases import sqlite_app_from
+from databases import copy_sqlite, sqlite_app_from
 from factories import PASSWORD, make_user
+from folio.app import create_app
 from folio.config import Settings
 from folio.web.auth import current_user, token_required
 from folio.web.ratelimit import limit_job_creation
+from runner import SECRET_KEY, clean_environ, free_port, http_status, kill_group, start, wait_until
 
 
 def limited_app(template: Path, folder: Path, **extra: str) -> Flask:
@@ -158,3 +166,70 @@ def test_behind_a_trusted_proxy_the_forwarded_ip_counts(
     ]
     # Three clients behind one proxy: each has a count of its own.
     assert statuses == [401, 401, 401]
+
+
+# --- shared by every process on embedded defaults ------------------------------------------
+
+
+def test_two_processes_share_one_count_by_default(sqlite_template: Path, tmp_path: Path) -> None:
+    # Two apps on one data dir stand for two gunicorn workers (the real ones are tested below).
+    database = tmp_path / "shared.db"
+    copy_sqlite(sqlite_template, database)
+    environ = {
+        "FOLIO_ENV": "test",
+        "FOLIO_DATA_DIR": str(tmp_path / "data"),
+        "FOLIO_DATABASE_URL": f"sqlite:///{database}",
+        "FOLIO_LOGIN_RATE_LIMIT": "3 per minute",
+    }
+    first, second = (create_app(Settings.from_env(environ)).test_client() for _ in range(2))
+    ip = a_loopback_ip()
+    statuses = [
+        login(client, f"u{n}@example.com", ip) for n, client in enumerate([first, second, first])
+    ]
+    assert statuses == [401, 401, 401]
+    assert_rate_limited(second, "someone@example.com", ip)
+
+
+def login_over_http(port: int, email: str) -> tuple[int, dict[str, Any]]:
+    """POST a wrong login to 127.0.0.1:`port`: its status and JSON body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        body = json.dumps({"email": email, "password": "not the password"})
+        connection.request("POST", "/api/v1/auth/login", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_gunicorn_workers_share_the_login_limit(sqlite_template: Path, tmp_path: Path) -> None:
+    """`make run`'s API (gunicorn, 2 workers, embedded defaults): the 11th login attempt in a
+    minute is refused, whichever worker answers it."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    copy_sqlite(sqlite_template, data_dir / "folio.db")
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    environ = clean_environ(FOLIO_DATA_DIR=str(data_dir), FOLIO_SECRET_KEY=SECRET_KEY)
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    argv = [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--preload"]
+    # Each access line names the worker (pid) that answered.
+    argv += ["--access-logfile", "-", "--access-logformat", "worker=%(p)s status=%(s)s"]
+    server = start([*argv, "folio.wsgi:app"], environ, log)
+    try:
+        wait_until(lambda: http_status(port, "/health") == 200, 60, "gunicorn", log)
+        # In parallel, so that both workers answer some (each is busy while it hashes).
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            first = list(pool.map(lambda n: login_over_http(port, f"u{n}@example.com"), range(10)))
+        assert [status for status, _ in first] == [401] * 10
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            refused = list(pool.map(lambda n: login_over_http(port, f"v{n}@example.com"), range(4)))
+        assert [(status, body["error"]["code"]) for status, body in refused] == [
+            (429, "rate_limited")
+        ] * 4
+        wait_until(lambda: log.read_text().count("status=") >= 15, 10, "the access log", log)
+        answered = re.findall(r"worker=<(\d+)> status=(\d+)", log.read_text())
+        workers = {pid for pid, status in answered if status in ("401", "429")}
+        assert len(workers) == 2, answered  # both workers counted, and both refused
+    finally:
+        kill_group(server)

@@ -460,3 +460,44 @@ def test_a_novel_uploads_with_its_title_and_plan(
 )
 def test_display_filename(sent: str | None, shown: str) -> None:
     assert storage.display_filename(sent) == shown
+
+
+@pytest.mark.parametrize(
+    "raw_name",
+    [
+        "Éducation sentimentale.pdf".encode("latin-1"),  # a Latin-1 system's file name
+        b"\xff\xfe\x00name.pdf",
+    ],
+)
+def test_a_filename_that_is_not_utf8_is_refused_with_its_own_code(
+    sqlite_app: Flask, account: tuple[int, dict[str, str]], tmp_path: Path, raw_name: bytes
+) -> None:
+    user_id, headers = account
+    client = sqlite_app.test_client()
+    pdf = small_pdf(tmp_path, 1).read_bytes()
+    body = (
+        b'--BOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="'
+        + raw_name
+        + b'"\r\nContent-Type: application/pdf\r\n\r\n'
+        + pdf
+        + b"\r\n--BOUNDARY--\r\n"
+    )
+    response = client.post(
+        "/api/v1/uploads",
+        data=body,
+        content_type="multipart/form-data; boundary=BOUNDARY",
+        headers=headers,
+    )
+    assert_refused_cleanly(sqlite_app, client, response, 400, "filename_not_utf8", user_id)
+    assert "filename*=UTF-8''" in response.get_json()["error"]["message"]
+    # The same name sent as RFC 5987 asks is taken.
+    encoded = "Éducation sentimentale.pdf".encode().hex("%").upper()
+    body = raw_multipart(f"form-data; name=\"file\"; filename*=UTF-8''%{encoded}", pdf)
+    accepted = client.post(
+        "/api/v1/uploads",
+        data=body,
+        content_type="multipart/form-data; boundary=BOUNDARY",
+        headers=headers,
+    )
+    assert accepted.status_code == 201, accepted.get_json()
+    assert accepted.get_json()["filename"] == "Éducation sentimentale.pdf"

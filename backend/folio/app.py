@@ -15,6 +15,8 @@ from folio.taskqueue.celery_app import celery_init_app
 from folio.web.auth import register_jwt_handlers
 from folio.web.errors import register_error_handlers
 from folio.web.frontend import register_frontend
+from folio.web.guards import register_request_guards
+from folio.web.headers import register_security_headers
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -28,6 +30,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_proxy_fix(app)
     register_extensions(app)
     register_error_handlers(app)
+    register_request_guards(app)
+    register_security_headers(app)
     register_blueprints(app)
     register_frontend(app)
     register_commands(app)

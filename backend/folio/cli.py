@@ -10,6 +10,7 @@ from typing import NoReturn
 
 import click
 
+from folio.config import budgets_from_env
 from folio.pipeline.errors import PipelineError
 from folio.pipeline.export import FORMATS, export_to_path
 from folio.pipeline.model import MAX_LIMIT, MIN_LIMIT, ChunkResult, ProcessSettings
@@ -124,6 +125,7 @@ def _run(
             overlap=overlap,
             workers=workers,
             password=password,
+            budgets=budgets_from_env(os.environ),
         )
     with click.progressbar(length=1, label="Processing chunks", file=sys.stderr) as bar:
 
@@ -139,6 +141,7 @@ def _run(
             workers=workers,
             password=password,
             on_chunk=advance,
+            budgets=budgets_from_env(os.environ),
         )
 
 
@@ -173,6 +176,8 @@ def _summary(result: DocumentResult, out_path: Path, seconds: float) -> None:
     )
     for warning in result.info.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for page, reason in sorted(result.unreadable_pages.items()):
+        click.echo(f"warning: page {page} was not read ({reason})", err=True)
 
 
 def _fail(code: str, message: str) -> NoReturn:

@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 from flask import current_app
 from limits import parse_many
 
+from folio.pipeline.budgets import Budgets
 from folio.pipeline.processors.base import Limiter
 from folio.pipeline.processors.llm.config import (
     DEFAULT_ALLOWED_MODELS,
@@ -170,9 +171,39 @@ def llm_config(environ: Mapping[str, str], provider: str) -> LLMConfig:
     )
 
 
+def budgets_from_env(environ: Mapping[str, str]) -> Budgets:
+    """The sandbox's limits and the per-page budgets (FOLIO_SANDBOX_*, FOLIO_PAGE_*)."""
+    default = Budgets()
+    return Budgets(
+        memory_mb=env_int(environ, "FOLIO_SANDBOX_MEMORY_MB", default.memory_mb, minimum=64),
+        seconds=env_float(environ, "FOLIO_SANDBOX_SECONDS", default.seconds, minimum=1.0),
+        inspect_seconds=env_float(
+            environ, "FOLIO_INSPECT_SECONDS", default.inspect_seconds, minimum=1.0
+        ),
+        page_seconds=env_float(environ, "FOLIO_PAGE_SECONDS", default.page_seconds, minimum=1.0),
+        page_content_mb=env_float(
+            environ, "FOLIO_PAGE_MAX_CONTENT_MB", default.page_content_mb, minimum=0.1
+        ),
+        page_text_objects=env_int(
+            environ, "FOLIO_PAGE_MAX_TEXT_OBJECTS", default.page_text_objects
+        ),
+        page_chars=env_int(environ, "FOLIO_PAGE_MAX_CHARS", default.page_chars),
+        page_lines=env_int(environ, "FOLIO_PAGE_MAX_LINES", default.page_lines),
+    )
+
+
+def ratelimit_storage_url(environ: Mapping[str, str], data_dir: Path) -> str:
+    """FOLIO_RATELIMIT_STORAGE_URL; by default a SQLite file in the data dir.
+
+    A file, not memory: the API's processes (gunicorn's workers) must share one count.
+    """
+    default = f"sqlite:///{data_dir / 'ratelimits.db'}"
+    return env_str(environ, "FOLIO_RATELIMIT_STORAGE_URL", default)
+
+
 def llm_limits_url(environ: Mapping[str, str], data_dir: Path) -> str:
     """FOLIO_LLM_LIMITS_URL; by default the rate-limit Redis, else a file in the data dir."""
-    storage = env_str(environ, "FOLIO_RATELIMIT_STORAGE_URL", "memory://")
+    storage = ratelimit_storage_url(environ, data_dir)
     # A file, not memory: the worker's pool processes must share one limit.
     file = f"sqlite:///{data_dir / 'llm-limits.db'}"
     default = storage if storage.startswith(("redis://", "rediss://")) else file
@@ -251,6 +282,8 @@ class Settings:
     llm_limit_window_seconds: float
     # Bearer token of GET /metrics; empty: the endpoint is off (404).
     metrics_token: str = field(repr=False)
+    # Bounds of the sandboxes that read documents, and every page's budgets.
+    budgets: Budgets = field(default_factory=Budgets)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -276,7 +309,7 @@ class Settings:
             jwt_access_minutes=env_int(environ, "FOLIO_JWT_ACCESS_MINUTES", 15),
             jwt_refresh_days=env_int(environ, "FOLIO_JWT_REFRESH_DAYS", 14),
             ratelimit_enabled=env_bool(environ, "FOLIO_RATELIMIT_ENABLED", True),
-            ratelimit_storage_url=env_str(environ, "FOLIO_RATELIMIT_STORAGE_URL", "memory://"),
+            ratelimit_storage_url=ratelimit_storage_url(environ, data_dir),
             login_rate_limit=env_rate_limit(environ, "FOLIO_LOGIN_RATE_LIMIT", "10 per minute"),
             job_rate_limit=env_rate_limit(environ, "FOLIO_JOB_RATE_LIMIT", "10 per hour"),
             trusted_proxies=env_int(environ, "FOLIO_TRUSTED_PROXIES", 0, minimum=0),
@@ -306,6 +339,7 @@ class Settings:
                 environ, "FOLIO_LLM_LIMIT_WINDOW_SECONDS", 60.0, minimum=0.1
             ),
             metrics_token=env_str(environ, "FOLIO_METRICS_TOKEN", ""),
+            budgets=budgets_from_env(environ),
         )
 
     @property

@@ -8,6 +8,9 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
+# Imported for its side effect: it registers the sqlite:/// scheme of the rate-limit counts
+# with `limits` (FOLIO_RATELIMIT_STORAGE_URL's default) before the limiter is bound.
+import folio.web.ratelimit_storage  # noqa: F401
 from folio.config import MIGRATIONS_DIR
 from folio.models import Base
 from folio.web.openapi import FolioApi

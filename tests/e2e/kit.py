@@ -239,6 +239,8 @@ def running_stack(folder: Path, frontend_dir: Path) -> Iterator[Stack]:
         str(port),
         "--flower-port",
         str(flower_port),
+        # Every process's output in stack.log too (the readiness check reads the workers').
+        "--verbose",
         "--",
         str(BIN / "gunicorn"),
         "--bind",
@@ -246,8 +248,6 @@ def running_stack(folder: Path, frontend_dir: Path) -> Iterator[Stack]:
         "--workers",
         "2",
         "--preload",
-        "--access-logfile",
-        "-",
         "folio.wsgi:app",
     ]
     process = start(argv, environ, log)

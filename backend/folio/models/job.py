@@ -141,6 +141,8 @@ class JobChunk(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The chunk's output sentences: the database, not the result backend, is the record.
     result: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
+    # Owned pages a done chunk could not read (over a budget, or killing their sandbox).
+    unreadable_pages: Mapped[list[int] | None] = mapped_column(JsonType)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     seconds: Mapped[float | None]

@@ -1,62 +1,52 @@
-"""`make run`: the API, both Celery workers, beat and Flower in one terminal; Ctrl-C stops all.
+"""`make run`: the API, both Celery workers, beat and Flower, supervised; Ctrl-C stops all.
 
-usage: python -m folio.ops.devserver [--host H] [--port P] [--flower-port F] -- API COMMAND...
+usage: python -m folio.ops.devserver [--host H] [--port P] [--flower-port F] [--log-dir D]
+                                     [--verbose] -- API COMMAND...
 
-Each process gets a session of its own and its output is shown prefixed with its name.
-Ctrl-C (or SIGTERM) sends SIGTERM to each main process, so that gunicorn and Celery shut
-down their own children (a worker first finishes its running task); after --grace seconds
-whatever is left of each process group is killed. If one process exits, all are stopped.
+Each process's output goes to a file of its own in the log folder (FOLIO_DATA_DIR/log, so
+`var/log/` by default); --verbose also shows it on the terminal, prefixed with its name.
+Once every address answers 200, the workers answer a ping and beat has started, the
+supervisor prints the addresses: the last thing it prints while all is well. A process
+that exits is restarted after a back-off (folio.ops.supervisor).
 """
 
 from __future__ import annotations
 
 import argparse
-import ctypes
+import base64
 import http.client
+import json
 import os
 import secrets
-import selectors
 import shlex
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
-from typing import IO
+from urllib.parse import urlsplit
 
 from folio.config import REPO_ROOT, Settings
+from folio.ops.supervisor import Child, Supervisor, shown_path
+from folio.taskqueue.heartbeat import HEARTBEAT_FILE
 
 ENTRYPOINT = REPO_ROOT / "celery-entrypoint.sh"
 PASSWORD_FILE = "flower-password"
-PR_SET_PDEATHSIG = 1
-# A second signal this soon after the first is the same Ctrl-C seen twice (make forwards a
-# SIGTERM that the whole group also received), not a request to stop faster.
-REPEAT_WINDOW_SECONDS = 1.0
-# After the SIGKILLs, how long to wait for output pipes held by processes outside the group.
-KILL_WAIT_SECONDS = 5.0
+PROBE_SECONDS = 0.5
+# How long the supervisor waits quietly for everything to answer before saying what is late.
+NOTICE_SECONDS = 30.0
+# Celery's node names (-n in celery-entrypoint.sh): the ones /ready must list.
+WORKER_NODES = ("chunks@", "control@")
 
 
-@dataclass
-class Child:
-    """One supervised process, its output pipe and its unfinished last line."""
+@dataclass(frozen=True)
+class Address:
+    """A line of the banner: an address that answers 200 (with `auth`, if any)."""
 
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    process: subprocess.Popen[bytes] | None = None
-    returncode: int | None = None
-    pipe_open: bool = True
-    partial: bytes = b""
-
-    swept: bool = False
-
-    @property
-    def done(self) -> bool:
-        """Never started, or exited with nothing left holding its output pipe."""
-        return self.process is None or (self.returncode is not None and not self.pipe_open)
+    label: str
+    url: str
+    note: str = ""
+    auth: tuple[str, str] | None = None
 
 
 def flower_password(data_dir: Path, environ: Mapping[str, str]) -> str:
@@ -79,163 +69,6 @@ def flower_password(data_dir: Path, environ: Mapping[str, str]) -> str:
     return password
 
 
-def child_setup() -> Callable[[], None]:
-    """What each child runs before exec: its own session, and SIGTERM when the supervisor dies."""
-    # PR_SET_PDEATHSIG (Linux): the kernel signals the child even if the supervisor is
-    # SIGKILLed, so no worker is ever left orphaned.
-    parent = os.getpid()
-    prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
-
-    def setup() -> None:
-        os.setsid()
-        if prctl is not None:
-            prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-            if os.getppid() != parent:  # the supervisor died before prctl took effect
-                os._exit(1)
-
-    return setup
-
-
-class Supervisor:
-    """Starts the children, relays their output, and stops them all together."""
-
-    def __init__(self, children: Sequence[Child], grace: float, out: IO[bytes]) -> None:
-        self.children = list(children)
-        self.grace = grace
-        self.out = out
-        self.width = max(len(child.name) for child in self.children)
-        self.signalled_at: float | None = None
-        self.forced = False
-
-    def say(self, message: str) -> None:
-        """Print a line of the supervisor's own."""
-        self.emit("run", message.encode())
-
-    def emit(self, name: str, line: bytes) -> None:
-        """Print one line of output under `name`."""
-        self.out.write(f"{name:<{self.width}} | ".encode() + line.rstrip(b"\r\n") + b"\n")
-        self.out.flush()
-
-    def on_signal(self, _signum: int, _frame: FrameType | None) -> None:
-        """Note a stop request; a second one, not a duplicate, kills without waiting."""
-        now = time.monotonic()
-        if self.signalled_at is None:
-            self.signalled_at = now
-        elif now - self.signalled_at > REPEAT_WINDOW_SECONDS:
-            self.forced = True
-
-    def run(self, on_idle: Callable[[], None]) -> int:
-        """Run until a signal or a child's exit, then stop everything; return the exit code."""
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, self.on_signal)
-        selector = selectors.DefaultSelector()
-        try:
-            self.start(selector)
-        except OSError as error:
-            self.say(f"could not start every process: {error}")
-            self.stop(selector)
-            return 1
-        exit_code = 0
-        while self.signalled_at is None:  # the `else` below runs when a signal ended it
-            self.relay(selector)
-            self.reap()
-            exited = next((child for child in self.children if child.returncode is not None), None)
-            if exited is not None:
-                self.say(f"{exited.name} exited with code {exited.returncode}: stopping all")
-                exit_code = 1
-                break
-            on_idle()
-        else:
-            self.say("stopping every process (press Ctrl-C again to kill them at once)")
-        self.stop(selector)
-        return exit_code
-
-    def start(self, selector: selectors.BaseSelector) -> None:
-        """Start every child with its output on a pipe that `selector` watches."""
-        setup = child_setup()
-        for child in self.children:
-            # preexec_fn is fork-safe here: the supervisor runs a single thread.
-            process = subprocess.Popen(
-                child.argv,
-                env=child.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                preexec_fn=setup,
-            )
-            assert process.stdout is not None
-            os.set_blocking(process.stdout.fileno(), False)
-            selector.register(process.stdout, selectors.EVENT_READ, child)
-            child.process = process
-            self.say(f"started {child.name} (pid {process.pid})")
-
-    def stop(self, selector: selectors.BaseSelector) -> None:
-        """SIGTERM each main process, wait for all, SIGKILL what is left after the grace."""
-        for child in self.children:
-            self.signal_child(child, signal.SIGTERM, group=False)
-        deadline = time.monotonic() + self.grace
-        killed = False
-        while not all(child.done for child in self.children):
-            self.relay(selector)
-            for child in self.reap():
-                self.say(f"{child.name} stopped (code {child.returncode})")
-            for child in self.children:
-                # Its main process is gone: anything left in its group (a pool process, the
-                # entrypoint's wait) would be an orphan.
-                if child.returncode is not None and child.pipe_open and not child.swept:
-                    self.signal_child(child, signal.SIGKILL, group=True)
-                    child.swept = True
-            if not killed and (self.forced or time.monotonic() > deadline):
-                self.say("killing what is left")
-                for child in self.children:
-                    if not child.done:
-                        self.signal_child(child, signal.SIGKILL, group=True)
-                killed = True
-                deadline = time.monotonic() + KILL_WAIT_SECONDS
-            elif killed and time.monotonic() > deadline:
-                self.say("gave up waiting for output pipes held outside the process groups")
-                break
-        self.say("every process has stopped")
-
-    def relay(self, selector: selectors.BaseSelector, timeout: float = 0.2) -> None:
-        """Print the complete lines the children wrote; note the pipes that closed."""
-        for key, _events in selector.select(timeout):
-            child: Child = key.data
-            data = os.read(key.fd, 65536)
-            if not data:
-                selector.unregister(key.fileobj)
-                key.fileobj.close()  # type: ignore[union-attr]
-                child.pipe_open = False
-                if child.partial:
-                    self.emit(child.name, child.partial)
-                continue
-            *lines, child.partial = (child.partial + data).split(b"\n")
-            for line in lines:
-                self.emit(child.name, line)
-
-    def reap(self) -> list[Child]:
-        """Record the exit code of each child whose main process ended since the last call."""
-        ended = []
-        for child in self.children:
-            if child.returncode is None and child.process is not None:
-                child.returncode = child.process.poll()
-                if child.returncode is not None:
-                    ended.append(child)
-        return ended
-
-    def signal_child(self, child: Child, signum: int, *, group: bool) -> None:
-        """Send `signum` to the child's main process, or to its whole process group."""
-        if child.process is None:
-            return
-        try:
-            if group:
-                os.killpg(child.process.pid, signum)
-            elif child.returncode is None:
-                child.process.send_signal(signum)
-        except ProcessLookupError:
-            pass  # already gone
-
-
 def local_host(host: str) -> str:
     """A host to connect to for a server bound to `host` (a wildcard means this machine)."""
     return {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
@@ -246,73 +79,133 @@ def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def api_answers(host: str, port: int) -> bool:
-    """Whether GET /health answers 200 (no proxy: the API is on this machine)."""
-    connection = http.client.HTTPConnection(host, port, timeout=0.5)
+def fetch(url: str, auth: tuple[str, str] | None = None, timeout: float = 0.5) -> bytes | None:
+    """The body of GET `url` when it answers 200, else None (no proxy: a local server)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    headers = {}
+    if auth is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
     try:
-        connection.request("GET", "/health")
-        return connection.getresponse().status == 200
+        connection.request("GET", parts.path or "/", headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+        return body if response.status == 200 else None
     except OSError:
-        return False
+        return None
     finally:
         connection.close()
 
 
+def workers_ready(url: str) -> bool:
+    """Whether /ready answers 200 and lists both workers (chunks@… and control@…)."""
+    # /ready pings the workers for a second: allow for it.
+    body = fetch(url, timeout=5.0)
+    if body is None:
+        return False
+    try:
+        nodes = json.loads(body)["components"]["workers"]["nodes"]
+        return all(any(node.startswith(prefix) for node in nodes) for prefix in WORKER_NODES)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False  # not the answer /ready gives: keep waiting rather than stop
+
+
+def answers(address: Address) -> Callable[[], bool]:
+    """A check that `address` answers 200."""
+    return lambda: fetch(address.url, address.auth) is not None
+
+
+def beat_started(heartbeat: Path, since: float) -> bool:
+    """Whether beat touched its heartbeat file since `since` (a wall-clock time)."""
+    try:
+        return heartbeat.stat().st_mtime >= since
+    except FileNotFoundError:
+        return False
+
+
+class Readiness:
+    """The checks the banner waits for, each run until it passes; then the banner, once."""
+
+    def __init__(
+        self, checks: dict[str, Callable[[], bool]], say: Callable[[str], None], banner: str
+    ) -> None:
+        self.pending = dict(checks)
+        self.say = say
+        self.banner = banner
+        self.next_probe = 0.0
+        self.next_notice = time.monotonic() + NOTICE_SECONDS
+
+    def poll(self) -> None:
+        """Run the pending checks every half second; print the banner once all have passed."""
+        now = time.monotonic()
+        if not self.pending or now < self.next_probe:
+            return
+        self.next_probe = now + PROBE_SECONDS
+        self.pending = {name: check for name, check in self.pending.items() if not check()}
+        if not self.pending:
+            for line in self.banner.split("\n"):
+                self.say(line)
+        elif now > self.next_notice:
+            self.next_notice = now + NOTICE_SECONDS
+            self.say(f"still waiting for: {', '.join(self.pending)}")
+
+
+def addresses(
+    api: str, flower: str, user: str, password: str, saved_in: Path | None
+) -> list[Address]:
+    """What the banner lists; each answers 200 before it is shown."""
+    where = f", kept in {saved_in}" if saved_in is not None else ""
+    return [
+        Address("web app", f"{api}/", "sign up there"),
+        Address("API", f"{api}/api/v1/openapi.json", "its OpenAPI document"),
+        Address("API docs", f"{api}/api/v1/docs"),
+        Address("health", f"{api}/ready", "database, broker, storage, workers; /health: the API"),
+        Address(
+            "Flower", f"{flower}/", f"user {user}, password {password}{where}", (user, password)
+        ),
+    ]
+
+
 def banner(
-    api: str,
-    flower: str,
-    user: str,
-    password: str,
-    saved_in: Path | None,
+    shown: list[Address],
+    log_dir: Path,
+    children: list[Child],
+    verbose: bool,
     environ: Mapping[str, str],
 ) -> str:
-    """What the terminal shows once the API answers: addresses, Flower login, next steps."""
-    where = f", kept in {saved_in}" if saved_in is not None else ""
-    flask = Path(sys.prefix, "bin", "flask")
-    if flask.is_relative_to(Path.cwd()):
-        flask = flask.relative_to(Path.cwd())
+    """What the terminal shows once everything answers: addresses, logs, next steps."""
+    flask = shown_path(Path(sys.prefix, "bin", "flask"))
     prefix = ""
     if environ.get("FOLIO_DATA_DIR", "").strip():
         prefix = f"FOLIO_DATA_DIR={shlex.quote(environ['FOLIO_DATA_DIR'])} "
-    return "\n".join(
-        [
-            "",
-            "Folio is running. Ctrl-C stops every process.",
-            f"  web app      {api}/  (sign up there)",
-            f"  API          {api}/api/v1/",
-            f"  API docs     {api}/api/v1/docs",
-            f"  health       {api}/health",
-            f"  Flower       {flower}/  (user {user}, password {password}{where})",
-            "Or create an account with 1000 credits (the password is asked for):",
-            f"  {prefix}{flask} --app folio.wsgi users create you@example.com --credits 1000",
-            "Then try it with curl: docs/running.md",
-            "",
-        ]
-    )
+    files = ", ".join(child.log_path.name for child in children if child.log_path is not None)
+    how = "shown above too" if verbose else "make run VERBOSE=1 shows them here"
+    lines = ["", "Folio is running. Ctrl-C stops every process."]
+    lines += [f"  {a.label:<9} {a.url}" + (f"  ({a.note})" if a.note else "") for a in shown]
+    lines += [
+        f"  {'logs':<9} {shown_path(log_dir)}/  ({files}; {how})",
+        "Or create an account with 1000 credits (the password is asked for):",
+        f"  {prefix}{flask} --app folio.wsgi users create you@example.com --credits 1000",
+        "Then try it with curl: docs/running.md",
+        "",
+    ]
+    return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Start the API command and the four Celery roles; return when all have stopped."""
-    parser = argparse.ArgumentParser(prog="python -m folio.ops.devserver", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1", help="the API's address (for the banner)")
-    parser.add_argument("--port", type=int, default=8000, help="the API's port")
-    parser.add_argument("--flower-port", type=int, default=5555)
-    parser.add_argument("--grace", type=float, default=10.0, help="seconds to stop cleanly")
-    parser.add_argument("api_command", nargs=argparse.REMAINDER, help="-- the API command")
-    args = parser.parse_args(argv)
-    api_command = args.api_command[1:] if args.api_command[:1] == ["--"] else args.api_command
-    if not api_command:
-        parser.error("give the API command after --")
-    try:
-        settings = Settings.from_env()
-    except ValueError as error:
-        parser.exit(2, f"error: {error}\n")
-    password = flower_password(settings.data_dir, os.environ)
-    given = bool(os.environ.get("FOLIO_FLOWER_PASSWORD", "").strip())
-    saved_in = None if given else settings.data_dir / PASSWORD_FILE
-    # Not the API's HOST: Flower is for the operator, so it stays local unless asked.
-    flower_address = os.environ.get("FOLIO_FLOWER_ADDRESS", "").strip() or "127.0.0.1"
+def prepare_logs(log_dir: Path, names: Sequence[str]) -> dict[str, Path]:
+    """Each process's log file; the previous run's is kept as NAME.log.1."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    paths = {name: log_dir / f"{name}.log" for name in names}
+    for path in paths.values():
+        if path.exists():
+            path.replace(path.with_name(path.name + ".1"))
+    return paths
 
+
+def make_children(
+    api_command: list[str], password: str, flower: tuple[str, int], log_dir: Path
+) -> list[Child]:
+    """The API command and the four Celery roles, each with its environment and log file."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # Only Flower needs the password: no other process's environment carries it.
     env.pop("FOLIO_FLOWER_PASSWORD", None)
@@ -322,37 +215,71 @@ def main(argv: Sequence[str] | None = None) -> int:
     flower_env = {
         **env,
         "FOLIO_FLOWER_PASSWORD": password,
-        "FOLIO_FLOWER_ADDRESS": flower_address,
-        "FOLIO_FLOWER_PORT": str(args.flower_port),
+        "FOLIO_FLOWER_ADDRESS": flower[0],
+        "FOLIO_FLOWER_PORT": str(flower[1]),
     }
     entrypoint = str(ENTRYPOINT)
-    children = [
-        Child("api", api_command, env),
-        Child("worker", [entrypoint, "worker"], env),
-        Child("control", [entrypoint, "control-worker"], env),
-        Child("beat", [entrypoint, "beat"], env),
-        Child("flower", [entrypoint, "flower"], flower_env),
-    ]
-    supervisor = Supervisor(children, args.grace, sys.stdout.buffer)
+    roles = {
+        "api": (api_command, env),
+        "worker": ([entrypoint, "worker"], env),
+        "control": ([entrypoint, "control-worker"], env),
+        "beat": ([entrypoint, "beat"], env),
+        "flower": ([entrypoint, "flower"], flower_env),
+    }
+    logs = prepare_logs(log_dir, list(roles))
+    return [Child(name, argv, env, logs[name]) for name, (argv, env) in roles.items()]
 
-    api_host = local_host(args.host)
-    api = f"http://{url_host(api_host)}:{args.port}"
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    """The options, and the API command given after --."""
+    parser = argparse.ArgumentParser(prog="python -m folio.ops.devserver", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="the API's address (for the banner)")
+    parser.add_argument("--port", type=int, default=8000, help="the API's port")
+    parser.add_argument("--flower-port", type=int, default=5555)
+    parser.add_argument("--grace", type=float, default=10.0, help="seconds to stop cleanly")
+    parser.add_argument("--log-dir", type=Path, help="default: FOLIO_DATA_DIR/log")
+    parser.add_argument("--verbose", action="store_true", help="show every log here too")
+    parser.add_argument("api_command", nargs=argparse.REMAINDER, help="-- the API command")
+    args = parser.parse_args(argv)
+    api_command = args.api_command[1:] if args.api_command[:1] == ["--"] else args.api_command
+    if not api_command:
+        parser.error("give the API command after --")
+    return args, api_command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the API command and the four Celery roles; return when all have stopped."""
+    args, api_command = parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    password = flower_password(settings.data_dir, os.environ)
+    given = bool(os.environ.get("FOLIO_FLOWER_PASSWORD", "").strip())
+    saved_in = None if given else settings.data_dir / PASSWORD_FILE
+    # Not the API's HOST: Flower is for the operator, so it stays local unless asked.
+    flower_address = os.environ.get("FOLIO_FLOWER_ADDRESS", "").strip() or "127.0.0.1"
+    log_dir = (args.log_dir or settings.data_dir / "log").absolute()
+    children = make_children(api_command, password, (flower_address, args.flower_port), log_dir)
+    supervisor = Supervisor(children, args.grace, sys.stdout.buffer, verbose=args.verbose)
+
+    api = f"http://{url_host(local_host(args.host))}:{args.port}"
     flower = f"http://{url_host(local_host(flower_address))}:{args.flower_port}"
-    next_probe = 0.0
-    shown = False
-
-    def show_banner_when_up() -> None:
-        nonlocal next_probe, shown
-        if shown or time.monotonic() < next_probe:
-            return
-        next_probe = time.monotonic() + 0.5
-        if api_answers(api_host, args.port):
-            shown = True
-            text = banner(api, flower, settings.flower_user, password, saved_in, os.environ)
-            for line in text.split("\n"):
-                supervisor.say(line)
-
-    return supervisor.run(show_banner_when_up)
+    shown = addresses(api, flower, settings.flower_user, password, saved_in)
+    checks = {address.label: answers(address) for address in shown}
+    since = time.time()
+    checks["beat"] = lambda: beat_started(settings.data_dir / HEARTBEAT_FILE, since)
+    # /ready answers 200 once one worker answers: the banner waits for both.
+    checks["health"] = lambda: workers_ready(f"{api}/ready")
+    text = banner(shown, log_dir, children, args.verbose, os.environ)
+    readiness = Readiness(checks, supervisor.say, text)
+    if not args.verbose:
+        supervisor.say(
+            f"Starting the API, the chunk and control workers, beat and Flower; their logs go "
+            f"to {shown_path(log_dir)}/. The addresses follow once everything answers."
+        )
+    return supervisor.run(readiness.poll)
 
 
 if __name__ == "__main__":

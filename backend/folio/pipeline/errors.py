@@ -58,3 +58,23 @@ class InvalidSettings(PipelineError):
 
     code = "invalid_settings"
     http_status = 400
+
+
+class DocumentTooComplex(InputError):
+    """Reading the document broke a bound: memory, time or a page budget."""
+
+    code = "document_too_complex"
+
+
+class PageTooComplex(DocumentTooComplex):
+    """One page broke a budget; `page` is its number. Extraction skips it and goes on."""
+
+    code = "page_too_complex"
+
+    def __init__(self, page: int, message: str) -> None:
+        super().__init__(message)
+        self.page = page
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Crosses a process boundary (the sandbox's pipe): pickle both arguments.
+        return (type(self), (self.page, self.message))

@@ -42,6 +42,11 @@ _COLUMN_WIDTHS = {"A": 8, "B": 100, "C": 8, "D": 14, "E": 8}
 # a line-based or tab-separated format.
 _BREAKS = re.compile(r"[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"): such a cell of
+# CSV or XLSX gets a leading single quote, which Excel and LibreOffice show as text. Dialogue
+# opened by a dash (U+2014 "—", U+2013 "–") is not among them; an ASCII "-" or "--" is.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 ANKI_HEADER = (
     "#separator:tab",
     "#html:false",
@@ -108,13 +113,18 @@ def _write_json(
     out.write(json.dumps(document, ensure_ascii=False, default=str).encode())
 
 
+def spreadsheet_text(text: str) -> str:
+    """`text` as a CSV or XLSX cell shows it: quoted with `'` when it would start a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _write_csv(sentences: Sequence[OutputSentence], out: BinaryIO, meta: Mapping[str, Any]) -> None:
     # Without the BOM, Excel reads the file as Windows-1252 and mangles every accent.
     out.write(codecs.BOM_UTF8)
     writer = csv.writer(_Utf8Out(out))
     writer.writerow(TABLE_COLUMNS)
     for index, s in enumerate(sentences, 1):
-        writer.writerow((index, s.text, s.page, s.source_id, s.words))
+        writer.writerow((index, spreadsheet_text(s.text), s.page, s.source_id, s.words))
 
 
 def _text_cell(sheet: Any, value: str) -> Any:
@@ -122,8 +132,8 @@ def _text_cell(sheet: Any, value: str) -> Any:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     # openpyxl turns a string starting with "=" into a formula and rejects control characters;
-    # a sentence must stay inert text.
-    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
+    # a sentence must stay inert text, and stay so when the sheet is edited or saved as CSV.
+    cell = WriteOnlyCell(sheet, spreadsheet_text(ILLEGAL_CHARACTERS_RE.sub("", value)))
     cell.data_type = "s"
     return cell
 

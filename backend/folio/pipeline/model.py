@@ -43,6 +43,8 @@ class DocumentInfo:
     furniture: Furniture
     pages_checked: int
     warnings: tuple[str, ...] = ()
+    # Pages checked that break a budget (`budgets.py`): they are not read.
+    pages_too_complex: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +193,8 @@ class ChunkResult:
     sentences: list[OutputSentence] = field(default_factory=list)
     source_sentences: int = 0
     pages_without_text: list[int] = field(default_factory=list)
+    # Owned pages that could not be read within the budgets (number → reason): not charged.
+    unreadable_pages: dict[int, str] = field(default_factory=dict)
     seconds: float = 0.0
     usage: Usage = field(default_factory=Usage)
     stopped: bool = False

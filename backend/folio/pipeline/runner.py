@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
+from folio.pipeline.budgets import Budgets
 from folio.pipeline.merge import merge
 from folio.pipeline.model import (
     ChunkPlan,
@@ -25,8 +26,8 @@ from folio.pipeline.plan import DEFAULT_CHUNK_PAGES, DEFAULT_OVERLAP, own, plan_
 from folio.pipeline.processors import ProcessContext, processor_for
 from folio.pipeline.segment import segment
 from folio.pipeline.sources.pdf.document import Source
-from folio.pipeline.sources.pdf.extract import extract
-from folio.pipeline.sources.pdf.inspect import Limits, inspect_pdf
+from folio.pipeline.sources.pdf.guarded import extract_pages, inspect_document
+from folio.pipeline.sources.pdf.inspect import Limits
 
 # Called after each chunk with its result and the number of chunks in the plan.
 ProgressCallback = Callable[[ChunkResult, int], None]
@@ -46,6 +47,11 @@ class DocumentResult:
         return sum(1 for sentence in self.sentences if sentence.over_limit)
 
     @property
+    def unreadable_pages(self) -> dict[int, str]:
+        """Pages that could not be read, with why (none of their sentences are given)."""
+        return {p: why for result in self.chunks for p, why in result.unreadable_pages.items()}
+
+    @property
     def source_sentences(self) -> int:
         """Sentences read from the document (headings included)."""
         return sum(result.source_sentences for result in self.chunks)
@@ -58,17 +64,19 @@ def run_chunk(
     settings: ProcessSettings,
     password: str | None = None,
     context: ProcessContext | None = None,
+    budgets: Budgets | None = None,
 ) -> ChunkResult:
     """Extract, segment, own and process one chunk of a document.
 
     `context` carries the cancel flag, the shared rate limiter and the LLM configurations;
     the default suits the local processor. Raises `LLMUnavailable` when an LLM processor's
-    model does not answer and its fallback is "fail".
+    model does not answer and its fallback is "fail". Extraction runs in sandboxes within
+    `budgets`; the owned pages that could not be read are in `unreadable_pages`.
     """
     started = time.perf_counter()
     context = context or ProcessContext()
     processor = processor_for(settings, context.llm)
-    extracted = extract(path, chunk.read_first, chunk.read_last, furniture, password)
+    extracted = extract_pages(path, chunk.read_first, chunk.read_last, furniture, password, budgets)
     sentences = own(chunk, segment(extracted))
     output = processor.process(sentences, settings, context)
     return ChunkResult(
@@ -76,6 +84,7 @@ def run_chunk(
         sentences=output.sentences,
         source_sentences=len(sentences),
         pages_without_text=[p for p in extracted.pages_without_text if chunk.owns(p)],
+        unreadable_pages={p: why for p, why in extracted.unreadable.items() if chunk.owns(p)},
         seconds=time.perf_counter() - started,
         usage=output.usage,
         stopped=output.stopped,
@@ -96,20 +105,25 @@ def run_document(
     password: str | None = None,
     limits: Limits | None = None,
     on_chunk: ProgressCallback | None = None,
+    budgets: Budgets | None = None,
 ) -> DocumentResult:
     """Inspect, plan, run every chunk (in `workers` processes) and merge."""
-    info = inspect_pdf(path, password, limits)
+    budgets = budgets or Budgets()
+    info = inspect_document(path, password, limits, budgets)
     chunks = plan_chunks(info.page_count, chunk_pages, overlap)
     workers = max(1, min(workers, len(chunks)))
     if workers == 1:
         results = []
         for chunk in chunks:
-            results.append(run_chunk(path, chunk, info.furniture, settings, password))
+            results.append(
+                run_chunk(path, chunk, info.furniture, settings, password, budgets=budgets)
+            )
             if on_chunk:
                 on_chunk(results[-1], len(chunks))
     else:
         with _pool(workers) as pool:
-            results = _fan_out(pool, path, chunks, info, settings, password, on_chunk)
+            work = _Work(path, info.furniture, settings, password, budgets)
+            results = _fan_out(pool, work, chunks, on_chunk)
     results.sort(key=lambda result: result.chunk.index)
     return DocumentResult(info, results, merge(result.sentences for result in results))
 
@@ -121,18 +135,34 @@ def _pool(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """What every chunk of a document shares."""
+
+    path: Source
+    furniture: Furniture
+    settings: ProcessSettings
+    password: str | None
+    budgets: Budgets
+
+
 def _fan_out(
     pool: Executor,
-    path: Source,
+    work: _Work,
     chunks: list[ChunkPlan],
-    info: DocumentInfo,
-    settings: ProcessSettings,
-    password: str | None,
     on_chunk: ProgressCallback | None,
 ) -> list[ChunkResult]:
-    furniture = info.furniture
     futures = [
-        pool.submit(run_chunk, path, chunk, furniture, settings, password) for chunk in chunks
+        pool.submit(
+            run_chunk,
+            work.path,
+            chunk,
+            work.furniture,
+            work.settings,
+            work.password,
+            budgets=work.budgets,
+        )
+        for chunk in chunks
     ]
     results: list[ChunkResult] = []
     for future in as_completed(futures):

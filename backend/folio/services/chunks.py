@@ -35,6 +35,7 @@ from folio.services.jobstate import (
     process_settings,
     touched,
     unfinished_chunks,
+    unreadable_values,
 )
 
 
@@ -168,7 +169,13 @@ def record_success(claim: Claim, result: ChunkResult) -> bool:
     now = utcnow()
     sentences = [sentence.to_dict() for sentence in result.sentences]
     return _finish(
-        claim, now, ChunkStatus.DONE, usage=result.usage, result=sentences, seconds=result.seconds
+        claim,
+        now,
+        ChunkStatus.DONE,
+        usage=result.usage,
+        result=sentences,
+        seconds=result.seconds,
+        **unreadable_values(result),
     )
 
 
@@ -290,7 +297,9 @@ def _run(job: Job, chunk: JobChunk, claim: Claim) -> ChunkResult:
         else None,
         llm=current_settings().llm,
     )
-    return run_chunk(storage.path_of(job.file_key), plan, furniture, settings, context=context)
+    path = storage.path_of(job.file_key)
+    budgets = current_settings().budgets
+    return run_chunk(path, plan, furniture, settings, context=context, budgets=budgets)
 
 
 def _heartbeat(claim: Claim, job_id: uuid.UUID) -> Callable[[], bool]:

@@ -83,7 +83,9 @@ def final_status(job: Job, chunks: list[JobChunk]) -> JobStatus:
         return JobStatus.CANCELLED
     done = sum(1 for chunk in chunks if chunk.status == ChunkStatus.DONE)
     if done == len(chunks):
-        return JobStatus.COMPLETED
+        # A page that could not be read is missing from the result: partial, not completed.
+        unread = any(chunk.unreadable_pages for chunk in chunks)
+        return JobStatus.PARTIAL if unread else JobStatus.COMPLETED
     return JobStatus.PARTIAL if done else JobStatus.FAILED
 
 
@@ -108,6 +110,10 @@ def _store(job: Job, chunks: list[JobChunk], status: JobStatus) -> None:
     values: dict[str, object] = {"sentence_count": len(sentences)}
     if status != JobStatus.CANCELLED:
         values["progress_percent"] = 100
+    unread = [c for c in chunks if c.status == ChunkStatus.DONE and c.unreadable_pages]
+    if unread and not failed:
+        values["error_code"] = "pages_unreadable"
+        values["error_message"] = "; ".join(c.last_error or "" for c in unread)[:4000]
     if failed:
         values["error_code"] = "chunks_failed"
         values["error_message"] = f"{len(failed)} of {len(chunks)} chunks failed: " + "; ".join(

@@ -22,7 +22,7 @@ from folio.models.mapping import chunk_row
 from folio.pipeline.model import ChunkPlan, ProcessSettings
 from folio.pipeline.plan import DEFAULT_OVERLAP, plan_chunks
 from folio.pipeline.processors import processor_for
-from folio.pipeline.sources.pdf.inspect import learn_furniture
+from folio.pipeline.sources.pdf.guarded import document_furniture
 from folio.services import credits, dispatch, jobstate, storage, uploads
 from folio.services.errors import Conflict, InsufficientCredits, InvalidCursor, JobNotFound
 
@@ -65,7 +65,8 @@ def create_job(
     processor = processor_for(process, current_settings().llm)
     amount = credits.estimate(upload.page_count, process)
     # Read before the transaction starts: SQLite holds its write lock until the commit.
-    furniture = sorted(learn_furniture(storage.path_of(upload.file_key)).texts)
+    path = storage.path_of(upload.file_key)
+    furniture = sorted(document_furniture(path, budgets=current_settings().budgets).texts)
     job = _new_job(user_id, upload, process, size, furniture, amount, len(plan))
     job.model = processor.model or None
     job.prompt_version = processor.prompt_version or None
@@ -126,18 +127,28 @@ def list_jobs(
 
 
 def missing_pages(job_id: uuid.UUID) -> list[PageRange]:
-    """The owned pages of the job's failed chunks, adjacent ranges joined."""
-    rows = db.session.execute(
-        select(JobChunk.owned_first_page, JobChunk.owned_last_page)
-        .where(JobChunk.job_id == job_id, JobChunk.status == ChunkStatus.FAILED)
-        .order_by(JobChunk.owned_first_page)
+    """The owned pages of the job's failed chunks and the pages done chunks could not read."""
+    chunks = db.session.execute(
+        select(
+            JobChunk.status,
+            JobChunk.owned_first_page,
+            JobChunk.owned_last_page,
+            JobChunk.unreadable_pages,
+        ).where(
+            JobChunk.job_id == job_id,
+            or_(JobChunk.status == ChunkStatus.FAILED, JobChunk.unreadable_pages.is_not(None)),
+        )
     ).all()
+    pages: set[int] = set()
+    for status, first, last, unreadable in chunks:
+        failed = status == ChunkStatus.FAILED
+        pages.update(range(first, last + 1) if failed else unreadable or [])
     ranges: list[PageRange] = []
-    for first, last in rows:
-        if ranges and ranges[-1].last + 1 == first:
-            ranges[-1] = PageRange(ranges[-1].first, last)
+    for page in sorted(pages):
+        if ranges and ranges[-1].last + 1 == page:
+            ranges[-1] = PageRange(ranges[-1].first, page)
         else:
-            ranges.append(PageRange(first, last))
+            ranges.append(PageRange(page, page))
     return ranges
 
 
@@ -173,6 +184,9 @@ def delete_job(user_id: int, job_id: uuid.UUID) -> None:
     ).scalar_one_or_none()
     if deleted is None:
         db.session.rollback()
+        # A parallel delete may have won since the read: then the job is gone (404), and
+        # only a job that is still there and not final is a conflict.
+        get_job(user_id, job_id)
         raise Conflict("job_active", "This job is still running; cancel it first.")
     for table in (JobSentence, JobChunk, Upload):
         db.session.execute(delete(table).where(table.job_id == job.id))

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk, JobStatus
 from folio.models.base import utcnow
-from folio.pipeline.model import ProcessSettings
+from folio.pipeline.model import ChunkResult, ProcessSettings
 from folio.pipeline.processors import DEFAULT_PROCESSOR
 
 FINAL = (JobStatus.COMPLETED, JobStatus.PARTIAL, JobStatus.FAILED, JobStatus.CANCELLED)
@@ -25,8 +25,18 @@ def touched(now: datetime | None = None, **values: Any) -> dict[str, Any]:
 
 
 def owned_pages(chunk: JobChunk) -> int:
-    """How many pages a chunk owns (what it is charged for)."""
-    return chunk.owned_last_page - chunk.owned_first_page + 1
+    """How many pages a chunk owns and read (what it is charged for)."""
+    unreadable = len(chunk.unreadable_pages or [])
+    return chunk.owned_last_page - chunk.owned_first_page + 1 - unreadable
+
+
+def unreadable_values(result: ChunkResult) -> dict[str, Any]:
+    """A done chunk's columns for the pages it could not read: their numbers and why."""
+    if not result.unreadable_pages:
+        return {}
+    pages = sorted(result.unreadable_pages)
+    reasons = "; ".join(f"page {p}: {result.unreadable_pages[p]}" for p in pages)
+    return {"unreadable_pages": pages, "last_error": reasons[:2000]}
 
 
 def unfinished_chunks(job_id: uuid.UUID) -> int:

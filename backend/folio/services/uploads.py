@@ -1,7 +1,9 @@
 """Uploads: validate a PDF at once, keep it under a server-made name, until a job takes it.
 
-An upload is checked in one quick pass (magic bytes, opens, password, page count, a sample
-of pages for a text layer) so that the user sees the plan and the price before paying. On
+An upload is checked in two quick steps so that the user sees the plan and the price before
+paying: size, magic bytes and trailer here, without decoding anything; then opening,
+password, page count and a sample of pages for a text layer in a sandbox bounded by
+FOLIO_SANDBOX_MEMORY_MB and FOLIO_INSPECT_SECONDS (docs/adr/0007-bounded-preflight.md). On
 any failure nothing is left in the file store and no row is written. An upload that no job
 takes expires after FOLIO_UPLOAD_TTL_MINUTES; `delete_expired` (run by the reconciler)
 removes it.
@@ -23,8 +25,9 @@ from folio.models import Upload
 from folio.models.base import utcnow
 from folio.pipeline.model import ChunkPlan, DocumentInfo, ProcessSettings
 from folio.pipeline.plan import DEFAULT_OVERLAP, plan_chunks
-from folio.pipeline.sources.pdf.document import save_unlocked
-from folio.pipeline.sources.pdf.inspect import Limits, inspect_pdf
+from folio.pipeline.sources.pdf.document import check_structure
+from folio.pipeline.sources.pdf.guarded import inspect_document, unlock
+from folio.pipeline.sources.pdf.inspect import Limits
 from folio.services import credits, storage, users
 from folio.services.errors import Conflict, UploadExpired, UploadNotFound
 
@@ -58,8 +61,11 @@ def create_upload(
     plan_chunks(1, size_of_chunks)  # a bad chunk size is refused before any byte is written
     with storage.incoming_file() as temporary:
         size = storage.save_stream(incoming.stream, temporary)
-        info = inspect_pdf(temporary, password or None, _limits(settings), quick=True)
-        key = _keep(temporary, info, password or None)
+        check_structure(temporary)  # cheap, in this process: nothing is decoded here
+        info = inspect_document(
+            temporary, password or None, _limits(settings), settings.budgets, quick=True
+        )
+        key = _keep(temporary, info, password or None, settings)
     try:
         upload = _add_upload(user_id, key, incoming.filename, size, info, settings)
         db.session.commit()
@@ -172,14 +178,14 @@ def _limits(settings: Settings) -> Limits:
     return Limits(max_pages=settings.max_pages, max_bytes=settings.max_upload_mb * 1024 * 1024)
 
 
-def _keep(temporary: Path, info: DocumentInfo, password: str | None) -> str:
+def _keep(temporary: Path, info: DocumentInfo, password: str | None, settings: Settings) -> str:
     """Store the validated file; an encrypted one as an unlocked copy (no password kept)."""
     if not info.encrypted:
         return storage.keep(temporary)
     key = storage.new_key()
     try:
         # Workers must read the file without the password, which is never stored.
-        save_unlocked(temporary, password, storage.path_of(key))
+        unlock(temporary, password, storage.path_of(key), settings.budgets)
     except BaseException:
         storage.delete(key)
         raise
@@ -218,5 +224,6 @@ def _info_json(info: DocumentInfo) -> dict[str, Any]:
         "extraction_restricted": info.extraction_restricted,
         "pages_without_text": list(info.pages_without_text),
         "pages_checked": info.pages_checked,
+        "pages_too_complex": list(info.pages_too_complex),
         "warnings": list(info.warnings),
     }

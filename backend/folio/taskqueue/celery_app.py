@@ -14,6 +14,7 @@ from kombu import Exchange, Queue
 
 from folio.config import Settings
 from folio.services.lanes import CONTROL_QUEUE, chunk_queues
+from folio.taskqueue import results, revoked
 
 TASK_MODULES = ["folio.tasks"]
 
@@ -28,7 +29,10 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     celery = Celery(app.name, task_cls=FlaskTask, include=TASK_MODULES)
+    # db+… result backends (the embedded SQLite one) without Celery's insert race.
+    celery.loader.override_backends = {**celery.loader.override_backends, **results.ALIASES}
     celery.config_from_object(celery_config(settings))
+    revoked.install()
     celery.set_default()
     app.extensions["celery"] = celery
     return celery

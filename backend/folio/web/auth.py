@@ -104,8 +104,21 @@ def _load_user(jwt_header: dict[str, Any], jwt_payload: dict[str, Any]) -> User 
     return db.session.get(User, user_id)
 
 
+def normalize_bearer_scheme() -> None:
+    """Spell the Authorization scheme `Bearer` whatever its case, as the token guards expect.
+
+    RFC 9110 (11.1) makes an authentication scheme case-insensitive, and RFC 6750 clients do
+    send `bearer`; Flask-JWT-Extended compares the scheme with JWT_HEADER_TYPE exactly.
+    """
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
+    scheme, space, credentials = header.partition(" ")
+    if space and scheme != "Bearer" and scheme.lower() == "bearer":
+        request.environ["HTTP_AUTHORIZATION"] = f"Bearer {credentials.lstrip()}"
+
+
 def register_jwt_handlers(app: Flask, jwt: JWTManager) -> None:
-    """Install the loaders on `jwt` and the wrong-token-type handler on `app`."""
+    """Install the loaders on `jwt`, the wrong-token-type handler and the scheme's spelling."""
+    app.before_request(normalize_bearer_scheme)
     jwt.expired_token_loader(_token_expired)
     jwt.invalid_token_loader(_token_invalid)
     jwt.unauthorized_loader(_token_missing)

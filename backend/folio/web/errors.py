@@ -31,6 +31,20 @@ class UnsupportedMediaType(FolioError):
     http_status = 415
 
 
+class JsonTooDeep(FolioError):
+    """The JSON body nests arrays and objects deeper than any Folio request does."""
+
+    code = "json_too_deep"
+    http_status = 400
+
+
+class FilenameNotUtf8(FolioError):
+    """A multipart part's header (its file name, in practice) is not UTF-8."""
+
+    code = "filename_not_utf8"
+    http_status = 400
+
+
 class MetricsUnauthorized(FolioError):
     """The scraper sent no token, or not the configured one."""
 

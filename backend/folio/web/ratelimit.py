@@ -1,8 +1,9 @@
 """Rate limits: per client IP and per e-mail address on sign-in, per user on job creation.
 
-Limits are counted in FOLIO_RATELIMIT_STORAGE_URL (memory for one process, Redis when
-several API processes must share the counts). A refused request answers 429 in the JSON
-error format with a Retry-After header.
+Limits are counted in FOLIO_RATELIMIT_STORAGE_URL, shared by every API process: a SQLite
+file in the data dir by default (the processes of one host: `ratelimit_storage`), Redis in
+production (every host). A refused request answers 429 in the JSON error format with a
+Retry-After header.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ class Extracted:
     headings: set[int] = field(default_factory=set)
     joins: list[HyphenJoin] = field(default_factory=list)
     pages_without_text: list[int] = field(default_factory=list)
+    # Pages that could not be read within their budgets or the sandbox's: number → reason.
+    unreadable: dict[int, str] = field(default_factory=dict)
 
     def locate(self, position: int) -> tuple[int, int]:
         """(page number, offset in that page's text) of a position in `text`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,15 @@ _P = ParamSpec("_P")
 # server handling two uploads). Every entry point that touches a document holds this lock;
 # worker processes run one chunk at a time, so it costs them nothing.
 _PDFIUM = threading.RLock()
+
+
+def _fresh_lock() -> None:
+    """A forked child (a sandbox) gets a free lock, whoever held it in the parent."""
+    global _PDFIUM
+    _PDFIUM = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock)
 
 
 def serialized(function: Callable[_P, _T]) -> Callable[_P, _T]:
@@ -58,6 +68,26 @@ def check_signature(path: Source) -> int:
     return size
 
 
+_TRAILER_WINDOW = 4096  # startxref and %%EOF sit at the very end; some producers add junk
+_STARTXREF = re.compile(rb"startxref\s+(\d+)")
+
+
+def check_structure(path: Source) -> int:
+    """Size, magic bytes and a trailer that points inside the file; reads 5 KB, decodes nothing.
+
+    pdfium repairs a wrong cross-reference offset by scanning the file, so an offset past
+    the end is refused here, while a missing trailer is left to pdfium (in the sandbox).
+    """
+    size = check_signature(path)
+    with open(path, "rb") as handle:
+        handle.seek(max(0, size - _TRAILER_WINDOW))
+        tail = handle.read()
+    found = _STARTXREF.findall(tail)
+    if found and int(found[-1]) >= size:
+        raise errors.DamagedPdf("The PDF is damaged or truncated and cannot be read.")
+    return size
+
+
 def open_pdf(path: Source, password: str | None = None) -> Any:
     """Open a PDF for reading; raises a `PipelineError` subclass for every bad input."""
     check_signature(path)
@@ -72,6 +102,10 @@ def open_pdf(path: Source, password: str | None = None) -> Any:
 
 
 def _classify(path: Source, password: str | None, code: int | None) -> errors.InputError:
+    # First: pdfium sets no error code for an empty page tree, so the code left over from an
+    # earlier failure in this process (or the parent a sandbox was forked from) would show.
+    if _has_zero_pages(path):
+        return errors.NoPages("The PDF has no pages.")
     if code == _ERR_PASSWORD:
         if password:
             return errors.WrongPassword("The password does not open this PDF.")
@@ -80,8 +114,6 @@ def _classify(path: Source, password: str | None, code: int | None) -> errors.In
         )
     if code == _ERR_SECURITY:
         return errors.DamagedPdf("This PDF uses an encryption scheme that cannot be read.")
-    if _has_zero_pages(path):
-        return errors.NoPages("The PDF has no pages.")
     return errors.DamagedPdf("The PDF is damaged or truncated and cannot be read.")
 
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from folio.pipeline.budgets import Budgets
+from folio.pipeline.errors import PageTooComplex
 from folio.pipeline.model import Furniture
 from folio.pipeline.sources.base import Extracted
 from folio.pipeline.sources.pdf.document import Source, open_pdf, serialized
+from folio.pipeline.sources.pdf.gauge import Gauge
 from folio.pipeline.sources.pdf.layout import Line, read_lines, strip_furniture
 from folio.pipeline.text import HyphenJoin, join_lines, normalize
 
@@ -28,26 +31,90 @@ class Block:
     continues: bool
 
 
-@serialized
+@dataclass(frozen=True, slots=True)
+class PagesRead:
+    """The blocks of pages `first`.. (None: no text layer), and the pages refused, with why."""
+
+    first: int
+    pages: list[list[Block] | None]
+    unreadable: dict[int, str]
+
+    @property
+    def numbers(self) -> list[int]:
+        """The page numbers read, in order."""
+        return list(range(self.first, self.first + len(self.pages)))
+
+
 def extract(
-    path: Source, first: int, last: int, furniture: Furniture, password: str | None = None
+    path: Source,
+    first: int,
+    last: int,
+    furniture: Furniture,
+    password: str | None = None,
+    budgets: Budgets | None = None,
 ) -> Extracted:
     """Extract pages `first`..`last` (1-based, inclusive) of the PDF at `path`."""
+    return assemble_read(read_pages(path, first, last, furniture, password, budgets))
+
+
+def assemble_read(read: PagesRead) -> Extracted:
+    """The text of pages read, the refused ones listed in `unreadable` and left empty."""
+    out = assemble(read.numbers, read.pages)
+    out.unreadable = dict(read.unreadable)
+    return out
+
+
+@serialized
+def read_pages(
+    path: Source,
+    first: int,
+    last: int,
+    furniture: Furniture,
+    password: str | None = None,
+    budgets: Budgets | None = None,
+) -> PagesRead:
+    """The blocks of pages `first`..`last`; a page over a budget is refused, not read."""
+    budgets = budgets or Budgets()
+    gauge = Gauge(str(path), password, budgets)
     document = open_pdf(path, password)
+    read = PagesRead(first, [], {})
     try:
-        pages = [_page_blocks(document, number, furniture) for number in range(first, last + 1)]
+        for number in range(first, last + 1):
+            try:
+                read.pages.append(_page_blocks(document, number, furniture, gauge))
+            except PageTooComplex as error:
+                read.pages.append([])
+                read.unreadable[number] = f"{error.code}: {error.message}"
     finally:
         document.close()
-    return assemble(list(range(first, last + 1)), pages)
+    return read
 
 
-def _page_blocks(document: Any, number: int, furniture: Furniture) -> list[Block] | None:
-    page = document[number - 1]
-    textpage = page.get_textpage()
-    if textpage.count_chars() == 0:
+def _page_blocks(
+    document: Any, number: int, furniture: Furniture, gauge: Gauge
+) -> list[Block] | None:
+    lines = page_lines(document, number, gauge)
+    if lines is None:
         return None
-    lines = strip_furniture(read_lines(textpage), furniture)
-    return page_blocks(lines, page.get_width())
+    return page_blocks(strip_furniture(lines, furniture), document[number - 1].get_width())
+
+
+def page_lines(document: Any, number: int, gauge: Gauge) -> list[Line] | None:
+    """A page's text lines within its budgets; None for a page without text."""
+    gauge.check(number)  # before pdfium parses the page: a bomb is refused unopened
+    budgets = gauge.budgets
+    textpage = document[number - 1].get_textpage()
+    chars = textpage.count_chars()
+    if chars == 0:
+        return None
+    if chars > budgets.page_chars:
+        raise PageTooComplex(number, f"Page {number} holds {chars} characters of text.")
+    lines = read_lines(textpage)
+    if len(lines) > budgets.page_lines:
+        raise PageTooComplex(
+            number, f"Page {number} holds {len(lines)} lines; the limit is {budgets.page_lines}."
+        )
+    return lines
 
 
 def page_blocks(lines: list[Line], page_width: float) -> list[Block]:

@@ -8,6 +8,8 @@ from typing import Any
 import pypdfium2.raw as pdfium_c
 
 from folio.pipeline import errors
+from folio.pipeline.budgets import Budgets
+from folio.pipeline.errors import PageTooComplex
 from folio.pipeline.model import DocumentInfo, Furniture
 from folio.pipeline.sources.pdf.document import (
     Source,
@@ -17,7 +19,9 @@ from folio.pipeline.sources.pdf.document import (
     security,
     serialized,
 )
-from folio.pipeline.sources.pdf.layout import Line, find_furniture, read_lines
+from folio.pipeline.sources.pdf.extract import page_lines
+from folio.pipeline.sources.pdf.gauge import Gauge
+from folio.pipeline.sources.pdf.layout import Line, find_furniture
 
 FURNITURE_SAMPLE = 40  # pages read whole to learn the running headers; enough for any layout
 QUICK_SAMPLE = 24  # pages whose text layer a quick inspection checks
@@ -38,6 +42,7 @@ def inspect_pdf(
     limits: Limits | None = None,
     *,
     quick: bool = False,
+    budgets: Budgets | None = None,
 ) -> DocumentInfo:
     """Validate `path` and describe it; raises an `InputError` subclass for bad input.
 
@@ -50,27 +55,42 @@ def inspect_pdf(
         raise errors.FileTooLarge(
             f"The file is {size / 1e6:.1f} MB; the limit is {limits.max_bytes / 1e6:.0f} MB."
         )
+    gauge = Gauge(str(path), password, budgets or Budgets())
     document = open_pdf(path, password)
     try:
-        return _describe(document, size, limits, quick)
+        return _describe(document, size, limits, quick, gauge)
     finally:
         document.close()
 
 
 @serialized
-def learn_furniture(path: Source, password: str | None = None) -> Furniture:
-    """The running heads of a document, from a sample of its pages."""
+def learn_furniture(
+    path: Source, password: str | None = None, budgets: Budgets | None = None
+) -> Furniture:
+    """The running heads of a document, from a sample of its pages (over-budget ones left out)."""
+    gauge = Gauge(str(path), password, budgets or Budgets())
     document = open_pdf(path, password)
     try:
         sample = sample_pages(len(document), FURNITURE_SAMPLE)
-        pages = [_page(document, number) for number in sample]
-        lines = [read_lines(page.get_textpage()) for page in pages if has_text_layer(page)]
-        return find_furniture(lines, len(lines))
+        lines = [_sample_lines(document, number, gauge) for number in sample]
+        read = [page for page in lines if page is not None]
+        return find_furniture(read, len(read))
     finally:
         document.close()
 
 
-def _describe(document: Any, size: int, limits: Limits, quick: bool) -> DocumentInfo:
+def _sample_lines(document: Any, number: int, gauge: Gauge) -> list[Line] | None:
+    """A sampled page's lines; None when it has no text or breaks a budget."""
+    try:
+        gauge.check(number)
+        if not has_text_layer(_page(document, number)):
+            return None
+        return page_lines(document, number, gauge)
+    except PageTooComplex:
+        return None
+
+
+def _describe(document: Any, size: int, limits: Limits, quick: bool, gauge: Gauge) -> DocumentInfo:
     page_count = len(document)
     if page_count > limits.max_pages:
         raise errors.TooManyPages(
@@ -81,13 +101,17 @@ def _describe(document: Any, size: int, limits: Limits, quick: bool) -> Document
     checked = sample_pages(page_count, QUICK_SAMPLE) if quick else range(1, page_count + 1)
     furniture_sample = set() if quick else set(sample_pages(page_count, FURNITURE_SAMPLE))
     without_text: list[int] = []
+    too_complex: list[int] = []
     sampled_lines: list[list[Line]] = []
     for number in checked:
-        page = _page(document, number)
-        if not has_text_layer(page):
-            without_text.append(number)
-        elif number in furniture_sample:
-            sampled_lines.append(read_lines(page.get_textpage()))
+        try:
+            gauge.check(number)  # before pdfium parses the page's content
+            if not has_text_layer(_page(document, number)):
+                without_text.append(number)
+            elif number in furniture_sample:
+                sampled_lines.append(page_lines(document, number, gauge) or [])
+        except PageTooComplex:
+            too_complex.append(number)
     return DocumentInfo(
         page_count=page_count,
         file_size=size,
@@ -98,7 +122,8 @@ def _describe(document: Any, size: int, limits: Limits, quick: bool) -> Document
         pages_without_text=tuple(without_text),
         furniture=find_furniture(sampled_lines, len(sampled_lines)),
         pages_checked=len(checked),
-        warnings=tuple(_warnings(len(checked), without_text, restricted)),
+        warnings=tuple(_warnings(len(checked), without_text, restricted, too_complex)),
+        pages_too_complex=tuple(too_complex),
     )
 
 
@@ -128,8 +153,16 @@ def sample_pages(page_count: int, size: int) -> list[int]:
     return sorted({1 + int(i * step) for i in range(size)})
 
 
-def _warnings(checked: int, without_text: list[int], restricted: bool) -> list[str]:
+def _warnings(
+    checked: int, without_text: list[int], restricted: bool, too_complex: list[int]
+) -> list[str]:
     found: list[str] = []
+    if too_complex:
+        pages = ", ".join(map(str, too_complex[:10])) + ("…" if len(too_complex) > 10 else "")
+        found.append(
+            f"{len(too_complex)} of {checked} pages checked are too complex to read "
+            f"(page {pages}); they will give no sentences and are not charged."
+        )
     if without_text:
         share = len(without_text) / checked
         found.append(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from folio.pipeline.model import Furniture
+from folio.pipeline.sources.pdf.chars import Rect, text_rects
 from folio.pipeline.text import SOFT_HYPHENS
 
 _PAGE_NUMBER = re.compile(
@@ -47,38 +48,35 @@ class Line:
 
 
 def read_lines(textpage: Any) -> list[Line]:
-    """Group a pdfium text page's rectangles into lines, in content order."""
+    """Group a pdfium text page's rectangles into lines, in content order; linear time."""
+    return group_lines(text_rects(textpage))
+
+
+def group_lines(rects: Iterable[Rect]) -> list[Line]:
+    """Lines from text rectangles in content order: runs that share a baseline band.
+
+    A rectangle joins the current line when its middle lies within the line's band and it
+    does not start left of the line's rightmost start. The band is kept as running bounds,
+    so a line of a million rectangles costs a million steps, not their square.
+    """
     lines: list[Line] = []
-    current: list[tuple[float, float, float, float, str]] = []
-    for index in range(textpage.count_rects()):
-        left, bottom, right, top = textpage.get_rect(index)
-        # pdfium's bounded text takes any glyph that touches the box, and a break hyphen's
-        # box touches the last letter before it ('Jouf' + 'f-'): read slightly inside.
-        inset = min(0.6, (right - left) / 4)
-        text = textpage.get_text_bounded(left + inset, bottom, right - inset, top)
-        if not text.strip():
-            continue
-        rect = (left, bottom, right, top, text)
-        if current and not _same_line(current, rect):
+    current: list[Rect] = []
+    bottom = top = rightmost = 0.0
+    for rect in rects:
+        middle = (rect[1] + rect[3]) / 2
+        if current and not (bottom <= middle <= top and rect[0] >= rightmost):
             lines.append(_make_line(current))
             current = []
+        if not current:
+            bottom, top, rightmost = rect[1], rect[3], rect[0]
+        bottom, top, rightmost = min(bottom, rect[1]), max(top, rect[3]), max(rightmost, rect[0])
         current.append(rect)
     if current:
         lines.append(_make_line(current))
     return lines
 
 
-def _same_line(
-    current: list[tuple[float, float, float, float, str]],
-    rect: tuple[float, float, float, float, str],
-) -> bool:
-    bottom = min(r[1] for r in current)
-    top = max(r[3] for r in current)
-    middle = (rect[1] + rect[3]) / 2
-    return bottom <= middle <= top and rect[0] >= max(r[0] for r in current)
-
-
-def _make_line(rects: list[tuple[float, float, float, float, str]]) -> Line:
+def _make_line(rects: list[Rect]) -> Line:
     rects = sorted(rects, key=lambda r: r[0])
     parts: list[str] = []
     previous_right: float | None = None
