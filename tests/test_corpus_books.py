@@ -10,7 +10,7 @@ import pytest
 
 from books import BOOKS, processed, source_text
 from folio.pipeline.text import count_words
-from quality import fold, ngram_overlap
+from quality import completeness, fold, ngram_overlap
 
 pytestmark = pytest.mark.corpus
 
@@ -18,9 +18,15 @@ pytestmark = pytest.mark.corpus
 @pytest.mark.parametrize("key", sorted(BOOKS))
 def test_nothing_lost_nothing_added(corpus_dir: Path, key: str) -> None:
     result = processed(corpus_dir, key)
+    # Rows read in order give the book back: cuts repeat a subject or turn «qui» into a
+    # pronoun, which changes a few 8-grams (issue 3/7 asks for 0.99).
     overlap = ngram_overlap(source_text(corpus_dir, key), (s.text for s in result.sentences))
-    assert overlap.recall >= 0.995, overlap
-    assert overlap.precision >= 0.995, overlap
+    assert overlap.recall >= 0.99, overlap
+    assert overlap.precision >= 0.99, overlap
+    # The source sentences, whole, give it back as exactly as before the processor.
+    sources = dict.fromkeys(s.source_text for s in result.sentences)
+    exact = ngram_overlap(source_text(corpus_dir, key), sources)
+    assert exact.recall >= 0.995 and exact.precision >= 0.995, exact
 
 
 @pytest.mark.parametrize("key", sorted(BOOKS))
@@ -42,30 +48,44 @@ def _occurrences(words: list[str], phrase: str) -> int:
     return len(re.findall(rf"(?<!\S){re.escape(phrase)}(?!\S)", " ".join(words)))
 
 
-@pytest.mark.parametrize("key", sorted(BOOKS))
-def test_hard_cuts_are_rare_at_limit_8(corpus_dir: Path, key: str) -> None:
-    result = processed(corpus_dir, key)
-    assert result.hard_cuts == sum(1 for s in result.sentences if s.hard_cut)
-    assert result.hard_cuts < 0.01 * len(result.sentences)
+@pytest.mark.parametrize(("key", "limit"), [(k, n) for k in sorted(BOOKS) for n in (8, 12)])
+def test_cut_rows_are_at_least_as_complete_as_the_authors_own(
+    corpus_dir: Path, key: str, limit: int
+) -> None:
+    """Issue 3/7, must show 1: the parser check, rows a cut made against untouched sentences."""
+    result = processed(corpus_dir, key, limit=limit)
+    measured = completeness(result.sentences, limit, sample=600)
+    assert measured.cut_rows > 100, measured
+    assert measured.cut_complete >= measured.kept_complete, measured
+    # And the processor really shortens: some sentences over the limit are brought under it.
+    assert 0 < measured.brought_under < 1, measured
 
 
 @pytest.mark.parametrize("limit", [5, 8, 12, 20])
-def test_every_sentence_within_the_limit(corpus_dir: Path, limit: int) -> None:
+def test_every_row_within_the_limit_or_flagged_with_its_units(
+    corpus_dir: Path, limit: int
+) -> None:
     result = processed(corpus_dir, "feval", limit=limit)
     assert result.sentences
     for sentence in result.sentences:
         assert sentence.words == count_words(sentence.text)
-        assert sentence.words <= limit, sentence
+        assert sentence.source_text
         if sentence.split:  # a piece of a longer sentence is never shorter than min_words
             assert sentence.words >= 2, sentence
+        if sentence.words <= limit or sentence.heading:
+            assert not sentence.over_limit and not sentence.units, sentence
+            continue
+        assert sentence.over_limit, sentence
+        assert all(count_words(unit) <= limit for unit in sentence.units), sentence
+        assert " ".join(sentence.units).split() == sentence.text.split()
 
 
-def test_fewer_pieces_with_a_higher_limit(corpus_dir: Path) -> None:
-    counts = [len(processed(corpus_dir, "feval", limit=limit).sentences) for limit in (5, 8, 12)]
-    assert counts[0] > counts[1] > counts[2]
+def test_fewer_rows_over_a_higher_limit(corpus_dir: Path) -> None:
+    over = [processed(corpus_dir, "feval", limit=limit).over_limit for limit in (5, 8, 12)]
+    assert over[0] > over[1] > over[2]
 
 
-@pytest.mark.parametrize(("chunk_pages", "overlap"), [(40, 1), (15, 1), (5, 1), (40, 2), (5, 2)])
+@pytest.mark.parametrize(("chunk_pages", "overlap"), [(40, 1), (5, 1), (15, 2)])
 def test_fan_out_is_exact(corpus_dir: Path, chunk_pages: int, overlap: int) -> None:
     whole = processed(corpus_dir, "flaubert")
     assert len(whole.chunks) == 1

@@ -32,8 +32,6 @@ _PRONOUNS = {
     ("Masc", "Plur"): "ils",
     ("Fem", "Plur"): "elles",
 }
-# Conjunctions a new sentence drops (the others it keeps: «Mais il resta.»).
-_DROPPED_CONJUNCTIONS = frozenset({"et"})
 _SUBJECTS = ("nsubj", "expl:subj")
 
 
@@ -102,10 +100,8 @@ def _clause_cuts(doc: Any) -> list[Cut]:
         own = _subject(verb)
         left_end = _src(doc, start.idx)
         if own is not None and own.i > start.i:
-            right = start
-            if start.lower_ in _DROPPED_CONJUNCTIONS and start.i + 1 < len(doc):
-                right = doc[start.i + 1]
-            cuts.append(Cut(CLAUSE, left_end, _src(doc, right.idx)))
+            # The conjunction stays: «Et il partit.» is the author's French, word for word.
+            cuts.append(Cut(CLAUSE, left_end, _src(doc, start.idx)))
             continue
         shared = _subject(first)
         prefix = _repeated_subject(shared) if shared is not None else None
@@ -113,8 +109,8 @@ def _clause_cuts(doc: Any) -> list[Cut]:
             continue
         lead = ""
         if start.pos_ == "CCONJ" and start.i + 1 < len(doc):
-            # The subject goes after the conjunction: «… ou il passionne».
-            lead = "" if start.lower_ in _DROPPED_CONJUNCTIONS else start.text
+            # The subject goes after the conjunction: «Et il s'assit.», «Ou il passionne…».
+            lead = start.text
             start = doc[start.i + 1]
         cuts.append(Cut(SHARED_SUBJECT, left_end, _src(doc, start.idx), prefix, lead))
     return cuts
