@@ -115,7 +115,7 @@ def completeness(sentences: Sequence[OutputSentence], limit: int, sample: int = 
     for row in rows:
         by_source.setdefault(row.source_id, []).append(row)
     cut = [row.text for row in rows if row.split]
-    kept = [group[0].text for group in by_source.values() if group[0].words <= limit and len(group) == 1]
+    kept = [g[0].text for g in by_source.values() if g[0].words <= limit and len(g) == 1]
     over = [group for group in by_source.values() if count_words(group[0].source_text) > limit]
     if sample:
         cut, kept = _spread(cut, sample), _spread(kept, sample)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from books import BOOKS, processed, source_text
+from folio.pipeline.model import CUT_RELATIVE, CUT_SUBJECT, OutputSentence
 from folio.pipeline.text import count_words
 from quality import completeness, fold, ngram_overlap
 
@@ -18,14 +20,15 @@ pytestmark = pytest.mark.corpus
 @pytest.mark.parametrize("key", sorted(BOOKS))
 def test_nothing_lost_nothing_added(corpus_dir: Path, key: str) -> None:
     result = processed(corpus_dir, key)
-    # Rows read in order give the book back: cuts repeat a subject or turn «qui» into a
-    # pronoun, which changes a few 8-grams (issue 3/7 asks for 0.99).
+    # Rows read in order give the book back but for the rewrites: a repeated subject or a
+    # pronoun for «qui» changes one or two words, which breaks up to 8 word 8-grams each
+    # (docs/quality.md: about 0.96 at limit 8; issue 3/7 hoped for 0.99).
     overlap = ngram_overlap(source_text(corpus_dir, key), (s.text for s in result.sentences))
-    assert overlap.recall >= 0.99, overlap
-    assert overlap.precision >= 0.99, overlap
+    assert overlap.recall >= 0.95, overlap
+    assert overlap.precision >= 0.95, overlap
     # The source sentences, whole, give it back as exactly as before the processor.
-    sources = dict.fromkeys(s.source_text for s in result.sentences)
-    exact = ngram_overlap(source_text(corpus_dir, key), sources)
+    sources = {s.source_id: s.source_text for s in result.sentences}  # one per sentence
+    exact = ngram_overlap(source_text(corpus_dir, key), sources.values())
     assert exact.recall >= 0.995 and exact.precision >= 0.995, exact
 
 
@@ -42,6 +45,33 @@ def test_no_running_header_or_page_number_in_output(corpus_dir: Path, key: str) 
     numbers = Counter(word for word in output if word.isdigit())
     expected = Counter(word for word in source if word.isdigit())
     assert numbers - expected == Counter()
+
+
+@pytest.mark.parametrize("key", sorted(BOOKS))
+def test_rows_change_no_word_but_the_documented_rewrites(corpus_dir: Path, key: str) -> None:
+    """Each sentence's rows, read together, are its words: a cut adds at most a subject of
+    up to 3 words (or a pronoun in place of «qui»), and loses nothing else."""
+    result = processed(corpus_dir, key)
+    groups: dict[str, list[OutputSentence]] = {}
+    for row in result.sentences:
+        groups.setdefault(row.source_id, []).append(row)
+    for rows in groups.values():
+        source = fold(rows[0].source_text)
+        written = fold(" ".join(row.text for row in rows))
+        rewrites = sum(row.cut in (CUT_SUBJECT, CUT_RELATIVE) for row in rows)
+        changes = difflib.SequenceMatcher(a=source, b=written, autojunk=False).get_opcodes()
+        for tag, a0, a1, b0, b1 in changes:
+            if tag == "equal":
+                continue
+            assert tag in ("insert", "replace") and a1 - a0 <= 1 and b1 - b0 <= 3, (
+                tag,
+                source[a0:a1],
+                written[b0:b1],
+                rows[0].source_text,
+            )
+            if tag == "replace":
+                assert source[a0:a1] == ["qui"], (source[a0:a1], rows[0].source_text)
+        assert sum(tag != "equal" for tag, *_ in changes) <= rewrites, rows[0].source_text
 
 
 def _occurrences(words: list[str], phrase: str) -> int:
@@ -62,9 +92,7 @@ def test_cut_rows_are_at_least_as_complete_as_the_authors_own(
 
 
 @pytest.mark.parametrize("limit", [5, 8, 12, 20])
-def test_every_row_within_the_limit_or_flagged_with_its_units(
-    corpus_dir: Path, limit: int
-) -> None:
+def test_every_row_within_the_limit_or_flagged_with_its_units(corpus_dir: Path, limit: int) -> None:
     result = processed(corpus_dir, "feval", limit=limit)
     assert result.sentences
     for sentence in result.sentences:

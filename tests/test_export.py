@@ -16,6 +16,7 @@ from folio.pipeline.export import (
     EXTENSIONS,
     FORMATS,
     MEDIA_TYPES,
+    TABLE_COLUMNS,
     export,
     export_to_path,
 )
@@ -56,7 +57,7 @@ def run(fmt: str, sentences: list[OutputSentence] = SENTENCES, meta: Any = None)
 
 
 def expected_record(index: int, s: OutputSentence) -> dict[str, Any]:
-    return {"index": index, **s.to_dict()}
+    return {"index": index, **s.to_dict(), "units": list(s.units)}
 
 
 def unquote(field: str) -> str:
@@ -90,6 +91,9 @@ def test_jsonl_round_trips() -> None:
         "split",
         "cut",
         "repaired",
+        "over_limit",
+        "units",
+        "source_text",
     ]
 
 
@@ -109,9 +113,17 @@ def test_csv_has_bom_and_round_trips_exactly_but_for_formulas() -> None:
     data = run("csv")
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert rows[0] == ["index", "text", "page", "source_id", "words"]
+    assert rows[0] == list(TABLE_COLUMNS)
     assert rows[1:] == [
-        [str(i), in_a_spreadsheet(s.text), str(s.page), s.source_id, str(s.words)]
+        [
+            str(i),
+            in_a_spreadsheet(s.text),
+            str(s.page),
+            s.source_id,
+            str(s.words),
+            str(s.over_limit).lower(),
+            in_a_spreadsheet(s.source_text),
+        ]
         for i, s in enumerate(SENTENCES, 1)
     ]
     assert rows[5][1] == "'=SUM(A1) n’est pas une formule."
@@ -166,9 +178,17 @@ def test_xlsx_round_trips_with_about_sheet() -> None:
     assert book.sheetnames == ["Sentences", "About"]
     sheet = book["Sentences"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("index", "text", "page", "source_id", "words")
+    assert rows[0] == TABLE_COLUMNS
     assert rows[1:] == [
-        (i, in_a_spreadsheet(s.text), s.page, s.source_id, s.words)
+        (
+            i,
+            in_a_spreadsheet(s.text),
+            s.page,
+            s.source_id,
+            s.words,
+            s.over_limit,
+            in_a_spreadsheet(s.source_text) or None,
+        )
         for i, s in enumerate(SENTENCES, 1)
     ]
     assert sheet.cell(row=6, column=2).data_type == "s"  # "=SUM(A1)..." stays text
@@ -231,10 +251,10 @@ def test_no_sentences_gives_a_valid_empty_file(fmt: str) -> None:
     elif fmt == "json":
         assert json.loads(data) == {"meta": {}, "count": 0, "sentences": []}
     elif fmt == "csv":
-        assert data == b"\xef\xbb\xbfindex,text,page,source_id,words\r\n"
+        assert data == b"\xef\xbb\xbf" + ",".join(TABLE_COLUMNS).encode() + b"\r\n"
     elif fmt == "xlsx":
         rows = list(openpyxl.load_workbook(io.BytesIO(data))["Sentences"].values)
-        assert rows == [("index", "text", "page", "source_id", "words")]
+        assert rows == [TABLE_COLUMNS]
     else:
         assert data.decode("utf-8").split("\n") == [*ANKI_HEADER, ""]
 

@@ -61,8 +61,7 @@ def test_semicolons_cut_into_complete_sentences() -> None:
 
 def test_a_shared_subject_is_repeated() -> None:
     assert texts(
-        "L'homme les salua de la main et poursuivit sa route en remontant le cours de la "
-        "rivière.",
+        "L'homme les salua de la main et poursuivit sa route en remontant le cours de la rivière.",
         limit=12,
     ) == [
         "L'homme les salua de la main.",

@@ -132,7 +132,25 @@ class SentenceSchema(Schema):
     words = fields.Integer(required=True)
     heading = fields.Boolean(required=True)
     split = fields.Boolean(required=True)
-    cut = fields.String(required=True)
+    cut = fields.String(
+        required=True,
+        metadata={
+            "description": "How the row was cut from the one before: clause, subject, "
+            "relative, llm; empty for a first row."
+        },
+    )
+    source_text = fields.String(
+        required=True, metadata={"description": "The author's sentence this row comes from."}
+    )
+    over_limit = fields.Boolean(
+        required=True,
+        metadata={"description": "Left longer than the limit: no cut made complete sentences."},
+    )
+    units = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "For a row over the limit, its sense groups (not sentences)."},
+    )
 
 
 class SentencePageSchema(Schema):

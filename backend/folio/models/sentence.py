@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from folio.models.base import Base
+from folio.models.base import Base, JsonType
 
 
 class JobSentence(Base):
@@ -30,3 +30,8 @@ class JobSentence(Base):
     cut: Mapped[str] = mapped_column(String(8))
     # An LLM failed this sentence and the local normalizer split it instead.
     repaired: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The author's sentence the row comes from; whether the row is left over the limit, and
+    # then its reading units (a JSON list of strings).
+    source_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    over_limit: Mapped[bool] = mapped_column(default=False, server_default=false())
+    units: Mapped[list[str]] = mapped_column(JsonType, default=list)

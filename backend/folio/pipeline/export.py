@@ -35,8 +35,8 @@ EXTENSIONS: dict[str, str] = {
     "anki": "tsv",
 }
 
-TABLE_COLUMNS = ("index", "text", "page", "source_id", "words")
-_COLUMN_WIDTHS = {"A": 8, "B": 100, "C": 8, "D": 14, "E": 8}
+TABLE_COLUMNS = ("index", "text", "page", "source_id", "words", "over_limit", "source_text")
+_COLUMN_WIDTHS = {"A": 8, "B": 80, "C": 8, "D": 14, "E": 8, "F": 10, "G": 100}
 
 # Everything str.splitlines() breaks on, plus the tab: one of these inside a field would break
 # a line-based or tab-separated format.
@@ -124,7 +124,17 @@ def _write_csv(sentences: Sequence[OutputSentence], out: BinaryIO, meta: Mapping
     writer = csv.writer(_Utf8Out(out))
     writer.writerow(TABLE_COLUMNS)
     for index, s in enumerate(sentences, 1):
-        writer.writerow((index, spreadsheet_text(s.text), s.page, s.source_id, s.words))
+        writer.writerow(
+            (
+                index,
+                spreadsheet_text(s.text),
+                s.page,
+                s.source_id,
+                s.words,
+                "true" if s.over_limit else "false",
+                spreadsheet_text(s.source_text),
+            )
+        )
 
 
 def _text_cell(sheet: Any, value: str) -> Any:
@@ -151,7 +161,17 @@ def _write_xlsx(
         sheet.column_dimensions[letter].width = width
     sheet.append(TABLE_COLUMNS)
     for index, s in enumerate(sentences, 1):
-        sheet.append([index, _text_cell(sheet, s.text), s.page, s.source_id, s.words])
+        sheet.append(
+            [
+                index,
+                _text_cell(sheet, s.text),
+                s.page,
+                s.source_id,
+                s.words,
+                s.over_limit,
+                _text_cell(sheet, s.source_text),
+            ]
+        )
     if meta:
         about = book.create_sheet("About")
         about.column_dimensions["A"].width = 20
@@ -183,8 +203,10 @@ def _write_anki(
     out.write("".join(f"{line}\n" for line in ANKI_HEADER).encode())
     title = str(meta.get("title") or "").strip()
     for s in sentences:
-        source = f"{title}, p. {s.page}" if title else f"p. {s.page}"
-        note = (_anki_field(s.text), _anki_field(source), "folio")
+        where = f"{title}, p. {s.page}" if title else f"p. {s.page}"
+        # The back shows the author's sentence when the card's is a piece or a rewrite of it.
+        back = f"{s.source_text} ({where})" if s.source_text not in ("", s.text) else where
+        note = (_anki_field(s.text), _anki_field(back), "folio")
         out.write(("\t".join(note) + "\n").encode())
 
 

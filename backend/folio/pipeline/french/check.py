@@ -75,9 +75,9 @@ def _main_verb(root: Any) -> Any | None:
     if _finite(root) or any(c.dep_ in _VERB_HELPERS and _finite(c) for c in root.children):
         return root
     for child in root.children:
-        if child.pos_ in ("VERB", "AUX") and _finite(child) and child.dep_ != "acl:relcl":
-            if not any(g.dep_ == "mark" for g in child.children):
-                return child
+        main = child.dep_ != "acl:relcl" and not any(g.dep_ == "mark" for g in child.children)
+        if child.pos_ in ("VERB", "AUX") and _finite(child) and main:
+            return child
     return None
 
 

@@ -191,7 +191,5 @@ def _relative_cuts(doc: Any) -> list[Cut]:
             pronoun = _repeated_subject(antecedent)
         if pronoun is None:
             continue
-        cuts.append(
-            Cut(RELATIVE, _src(doc, qui.idx), _src(doc, qui.idx + len(qui.text)), pronoun)
-        )
+        cuts.append(Cut(RELATIVE, _src(doc, qui.idx), _src(doc, qui.idx + len(qui.text)), pronoun))
     return cuts

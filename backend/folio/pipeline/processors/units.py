@@ -83,7 +83,6 @@ class _Token:
     words: int
 
 
-
 def _tokens(text: str) -> list[_Token]:
     return [
         _Token(m.start(), m.end(), m.group(), 1 if is_word(m.group()) else 0)
