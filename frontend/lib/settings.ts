@@ -21,6 +21,20 @@ export function processorLabel(name: string): string {
   return PROCESSOR_LABELS[name] ?? name;
 }
 
+/**
+ * What the word limit means for a job on `processor`, in a sentence: the local processor only
+ * cuts where the French allows (a longer sentence stays whole, shown in steps); a language
+ * model rewrites every sentence down to the limit.
+ */
+export function limitMeaning(processor: string, limit: number): string {
+  if (processor === LOCAL) {
+    return "Cut where the French allows, never a fragment; longer sentences stay whole, shown in steps.";
+  }
+  return Number.isInteger(limit) && limit > 0
+    ? `Every sentence at most ${limit} words.`
+    : "Every sentence at most the limit.";
+}
+
 /** One `<option>` of a select. */
 export interface Choice {
   value: string;

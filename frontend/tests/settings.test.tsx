@@ -8,6 +8,7 @@ import type { ProcessorInfo } from "@/lib/api/types";
 import {
   applyProcessors,
   DEFAULT_PREFERENCES,
+  limitMeaning,
   loadPreferences,
   modelChoices,
   processorChoices,
@@ -88,7 +89,38 @@ describe("settings mapping", () => {
   });
 });
 
+describe("what the limit means", () => {
+  it("says the local processor cuts only where the French allows", () => {
+    expect(limitMeaning("local", 8)).toBe(
+      "Cut where the French allows, never a fragment; longer sentences stay whole, shown in steps.",
+    );
+  });
+
+  it("says a language model keeps every sentence within the limit", () => {
+    expect(limitMeaning("gemini", 8)).toBe("Every sentence at most 8 words.");
+    expect(limitMeaning("openai", 12)).toBe("Every sentence at most 12 words.");
+    expect(limitMeaning("openai", Number.NaN)).toBe("Every sentence at most the limit.");
+  });
+});
+
 describe("SettingsForm", () => {
+  it("explains the limit for the chosen processor, and follows the limit typed", async () => {
+    listProcessors.mockResolvedValue([LOCAL_INFO, { ...GEMINI, available: true }, OPENAI]);
+    renderForm();
+    const limit = screen.getByLabelText<HTMLInputElement>("Most words in a sentence");
+    const hint = () => document.getElementById(limit.getAttribute("aria-describedby")!)!.textContent;
+    expect(hint()).toBe(
+      "From 3 to 30. Cut where the French allows, never a fragment; longer sentences stay whole, shown in steps.",
+    );
+    const processor = screen.getByLabelText<HTMLSelectElement>("Processor");
+    await waitFor(() => expect(processor.disabled).toBe(false));
+    fireEvent.change(processor, { target: { value: "gemini" } });
+    fireEvent.change(limit, { target: { value: "12" } });
+    expect(hint()).toBe("From 3 to 30. Every sentence at most 12 words.");
+    fireEvent.change(processor, { target: { value: "openai" } });
+    expect(hint()).toBe("From 3 to 30. Every sentence at most 12 words.");
+  });
+
   it("waits for the server's list, then offers its processors and models", async () => {
     let answer: (list: ProcessorInfo[]) => void = () => undefined;
     listProcessors.mockReturnValue(new Promise((resolve) => (answer = resolve)));

@@ -10,6 +10,7 @@ import { isFinal } from "@/lib/api/types";
 import { formatDate } from "@/lib/format";
 import { useRetryJob } from "@/lib/queries/jobActions";
 import { useJob } from "@/lib/queries/jobs";
+import { jobLimit } from "@/lib/sentences";
 
 import { DownloadButtons } from "./DownloadButtons";
 import { MissingPages } from "./MissingPages";
@@ -61,7 +62,7 @@ export function ResultsView({ jobId }: { jobId: string }) {
       {final && job.status !== "failed" && (
         <>
           <DownloadButtons jobId={jobId} />
-          <SentencesTable jobId={jobId} />
+          <SentencesTable jobId={jobId} limit={jobLimit(job)} />
         </>
       )}
       {showProgress && (

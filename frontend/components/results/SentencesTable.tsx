@@ -3,11 +3,20 @@
 import { useId, useState } from "react";
 
 import { ErrorMessage } from "@/components/ui/ErrorMessage";
+import type { Sentence } from "@/lib/api/types";
 import { useDebounced } from "@/lib/hooks/useDebounced";
 import { SENTENCES_PAGE_SIZE, useSentences } from "@/lib/queries/jobs";
+import { groupBySource, type SourceGroup } from "@/lib/sentences";
 
-/** A job's sentences, a page at a time, with a search over their text. */
-export function SentencesTable({ jobId }: { jobId: string }) {
+import { SentenceText } from "./SentenceText";
+
+/**
+ * A job's sentences, a page at a time, with a search over their text. The rows a page holds
+ * are grouped by the author's sentence they come from: one `<tbody>` per sentence, headed by
+ * that sentence when it was cut or rewritten. `limit` is the job's word limit (for the badge of
+ * a row left longer than it), null if unknown.
+ */
+export function SentencesTable({ jobId, limit }: { jobId: string; limit: number | null }) {
   const id = useId();
   const [search, setSearch] = useState("");
   const query = useDebounced(search.trim());
@@ -41,27 +50,7 @@ export function SentencesTable({ jobId }: { jobId: string }) {
         {page === null ? "Loading…" : page.total === 0 ? "No sentence matches." : `${first}–${first + shown - 1} of ${page.total}`}
       </p>
       <div className="table-wrap">
-        <table className="data-table" data-testid="results-table">
-          <caption className="visually-hidden">Sentences and the page each comes from</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Sentence</th>
-              <th scope="col">Page</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page?.items.map((sentence) => (
-              <tr key={sentence.index} className={sentence.heading ? "heading-row" : undefined}>
-                <td data-label="#">{sentence.index}</td>
-                <td data-label="Sentence" lang="fr">
-                  {sentence.text}
-                </td>
-                <td data-label="Page">{sentence.page}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <SentenceGroupsTable rows={page?.items ?? []} limit={limit} />
       </div>
       <div className="actions">
         <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
@@ -77,5 +66,54 @@ export function SentencesTable({ jobId }: { jobId: string }) {
         </button>
       </div>
     </section>
+  );
+}
+
+/** The table of one page of rows, grouped by source sentence. */
+export function SentenceGroupsTable({ rows, limit }: { rows: readonly Sentence[]; limit: number | null }) {
+  return (
+    <table className="data-table sentences-table" data-testid="results-table">
+      <caption className="visually-hidden">
+        Sentences and the page each comes from, under the author&apos;s sentence when it was cut or rewritten
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Sentence</th>
+          <th scope="col">Page</th>
+        </tr>
+      </thead>
+      {groupBySource(rows).map((group) => (
+        <Group key={group.rows[0]?.index ?? group.sourceId} group={group} limit={limit} />
+      ))}
+    </table>
+  );
+}
+
+function Group({ group, limit }: { group: SourceGroup; limit: number | null }) {
+  return (
+    <tbody className={group.showSource ? "source-group" : undefined} data-source-id={group.sourceId}>
+      {group.showSource && (
+        <tr className="source-row" data-testid="results-source">
+          <th scope="rowgroup" colSpan={3}>
+            <span className="visually-hidden">The author&apos;s sentence, then its {group.rows.length === 1 ? "row" : "rows"}: </span>
+            <span lang="fr">{group.sourceText}</span>
+          </th>
+        </tr>
+      )}
+      {group.rows.map((sentence) => (
+        <tr
+          key={sentence.index}
+          data-testid="results-row"
+          className={[sentence.heading && "heading-row", group.showSource && "piece-row"].filter(Boolean).join(" ") || undefined}
+        >
+          <td data-label="#">{sentence.index}</td>
+          <td data-label="Sentence">
+            <SentenceText sentence={sentence} limit={limit} />
+          </td>
+          <td data-label="Page">{sentence.page}</td>
+        </tr>
+      ))}
+    </tbody>
   );
 }

@@ -8,6 +8,7 @@ import {
   applyProcessors,
   LIMIT_MAX,
   LIMIT_MIN,
+  limitMeaning,
   loadPreferences,
   LOCAL,
   maxMinWords,
@@ -93,7 +94,7 @@ export function SettingsForm() {
           value={Number.isNaN(preferences.limit) ? "" : preferences.limit}
           onChange={(event) => change({ limit: event.target.valueAsNumber })}
         />
-        {hint("limit", `From ${LIMIT_MIN} to ${LIMIT_MAX}. Longer sentences are cut at their clauses.`)}
+        {hint("limit", `From ${LIMIT_MIN} to ${LIMIT_MAX}. ${limitMeaning(preferences.processor, preferences.limit)}`)}
       </div>
       <div className="field">
         <label htmlFor={`${id}-minWords`}>Fewest words in a piece of a cut sentence</label>

@@ -1403,7 +1403,14 @@ export interface components {
             words: number;
             heading: boolean;
             split: boolean;
+            /** @description How the row was cut from the one before: clause, subject, relative, llm; empty for a first row. */
             cut: string;
+            /** @description The author's sentence this row comes from. */
+            source_text: string;
+            /** @description Left longer than the limit: no cut made complete sentences. */
+            over_limit: boolean;
+            /** @description For a row over the limit, its sense groups (not sentences). */
+            units: string[];
         };
         SentencePage: {
             items: components["schemas"]["Sentence"][];
