@@ -12,13 +12,11 @@ from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy.exc import OperationalError
 
 from folio.services import chunks, finalize, reconcile
 
-TRANSIENT = (OperationalError, ConnectionError)
 RETRY = {
-    "autoretry_for": TRANSIENT,
+    "autoretry_for": chunks.TRANSIENT,
     "retry_backoff": 2,
     "retry_backoff_max": 60,
     "retry_jitter": True,
@@ -49,6 +47,7 @@ def reconcile_jobs() -> dict[str, int]:
     report = reconcile.reconcile()
     return {
         "expired_leases": report.expired_leases,
+        "cancelled": report.cancelled,
         "resent": report.resent,
         "finalized": report.finalized,
         "uploads_deleted": report.uploads_deleted,

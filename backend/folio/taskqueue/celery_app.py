@@ -13,6 +13,7 @@ from flask import Flask
 from kombu import Exchange, Queue
 
 from folio.config import Settings
+from folio.services.dispatch import CHORD_UNLOCK_INTERVAL
 from folio.services.lanes import CONTROL_QUEUE, chunk_queues
 
 TASK_MODULES = ["folio.tasks"]
@@ -65,9 +66,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "reconcile": {"task": "folio.reconcile", "schedule": settings.reconcile_seconds}
         },
         "worker_hijack_root_logger": False,
-        # Backends without native chords (the embedded SQLite one) poll for the header's end;
-        # the default second would add up to a second to every job.
-        "result_chord_retry_interval": 0.25,
+        # Backends without native chords (the embedded SQLite one) poll for the header's end
+        # with `celery.chord_unlock`; dispatch caps its retries (FOLIO_CHORD_UNLOCK_SECONDS).
+        # Finalize does not wait for it: the last chunk to finish asks for it.
+        "result_chord_retry_interval": CHORD_UNLOCK_INTERVAL,
     }
 
 
