@@ -13,7 +13,7 @@ from typing import Any
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from folio.services import chunks, finalize, reconcile
+from folio.services import chunks, finalize, probe, reconcile
 
 RETRY = {
     "autoretry_for": chunks.TRANSIENT,
@@ -28,7 +28,7 @@ RETRY = {
 def process_chunk(self: Any, job_id: str, index: int) -> str:
     """Claim, run and record one chunk of a job."""
     try:
-        return chunks.process_chunk(uuid.UUID(job_id), index, worker=self.request.hostname)
+        return chunks.process_chunk(uuid.UUID(job_id), index, node=self.request.hostname)
     except SoftTimeLimitExceeded:
         # The chunk ran out of time: record it as failed (its pages are listed, retryable).
         chunks.fail_running(uuid.UUID(job_id), index, self.request.hostname, "time_limit")
@@ -52,3 +52,9 @@ def reconcile_jobs() -> dict[str, int]:
         "finalized": report.finalized,
         "uploads_deleted": report.uploads_deleted,
     }
+
+
+@shared_task(name="folio.health_probe")
+def health_probe() -> str:
+    """Nothing but an answer: proves the worker's pool runs tasks (the health check)."""
+    return probe.PROBE_ANSWER

@@ -41,7 +41,13 @@ from folio.services.jobstate import (
     touched,
     unfinished_chunks,
 )
-from folio.services.leases import Claim, LeaseKeeper, held
+from folio.services.leases import (
+    Claim,
+    LeaseKeeper,
+    held,
+    holder_name,
+    release_if_holder_died,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +61,14 @@ class Outcome(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-def process_chunk(job_id: uuid.UUID, index: int, worker: str) -> Outcome:
-    """Claim, run and record chunk `index` of the job."""
+def process_chunk(job_id: uuid.UUID, index: int, node: str) -> Outcome:
+    """Claim, run and record chunk `index` of the job (`node`: this Celery worker's name)."""
     job = db.session.get(Job, job_id)
     if job is None:
         return Outcome.SKIPPED
+    # A message requeued because its pool process was killed: take the chunk back at once.
+    release_if_holder_died(job_id, index, node)
+    worker = holder_name(node)
     if job.cancel_requested_at is not None or job.status in FINAL:
         cancel_pending_chunks(job_id, utcnow())
         db.session.commit()
@@ -97,9 +106,10 @@ def process_chunk(job_id: uuid.UUID, index: int, worker: str) -> Outcome:
 TRANSIENT: tuple[type[Exception], ...] = (OperationalError, ConnectionError)
 
 
-def fail_running(job_id: uuid.UUID, index: int, worker: str, code: str) -> None:
-    """Record the failure of the chunk this worker is running (a time limit hit it)."""
+def fail_running(job_id: uuid.UUID, index: int, node: str, code: str) -> None:
+    """Record the failure of the chunk this process is running (a time limit hit it)."""
     db.session.rollback()
+    worker = holder_name(node)
     chunk = db.session.scalar(
         select(JobChunk).where(
             JobChunk.job_id == job_id,

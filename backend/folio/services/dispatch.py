@@ -30,7 +30,7 @@ FINALIZE_JOB = "folio.finalize_job"
 # again has a new task id) kept one alive across restarts. It is capped at
 # FOLIO_CHORD_UNLOCK_SECONDS: finalize does not depend on it (the last chunk to finish and
 # the reconciler ask for it), so giving up costs nothing.
-CHORD_UNLOCK_INTERVAL = 1.0
+CHORD_UNLOCK_INTERVAL = 2.0
 
 
 def dispatch_job(job_id: uuid.UUID) -> int:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import celeryd_after_setup
 from flask import Flask
 from kombu import Exchange, Queue
 
 from folio.config import Settings
 from folio.services.dispatch import CHORD_UNLOCK_INTERVAL
-from folio.services.lanes import CONTROL_QUEUE, chunk_queues
+from folio.services.lanes import CONTROL_QUEUE, chunk_queues, probe_queue
 
 TASK_MODULES = ["folio.tasks"]
 
@@ -71,6 +72,18 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # Finalize does not wait for it: the last chunk to finish asks for it.
         "result_chord_retry_interval": CHORD_UNLOCK_INTERVAL,
     }
+
+
+def _read_own_probe_queue(sender: str, instance: Any, **kwargs: Any) -> None:
+    """Every worker also reads a queue of its own, named after its node, whatever its -Q.
+
+    The health check sends its probe task there (services/probe.py): it must reach this
+    worker's pool, not any worker's.
+    """
+    instance.app.amqp.queues.select_add(_queue(probe_queue(sender)))
+
+
+celeryd_after_setup.connect(_read_own_probe_queue, weak=False)
 
 
 def _queue(name: str) -> Queue:
