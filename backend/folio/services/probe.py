@@ -19,6 +19,7 @@ from flask import current_app
 from kombu import Exchange, Queue
 from kombu.exceptions import ChannelError
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from folio.extensions import db
 from folio.models import ChunkStatus, JobChunk
@@ -49,7 +50,11 @@ def probe_worker(node: str, timeout: float) -> Verdict:
         answer = result.get(timeout=timeout)
     except ResultTimeout:
         _purge(celery, name)  # a wedged worker must not pile probes up
-        busy = live_chunks(node)
+        try:
+            busy = live_chunks(node)
+        except SQLAlchemyError:  # no database to ask (or no tables yet): nothing proves work
+            db.session.rollback()
+            busy = 0
         if busy:
             return Verdict(True, f"{node} is busy: {busy} running chunk(s) renewing their lease")
         return Verdict(
