@@ -28,8 +28,9 @@ A pool process is replaced after FOLIO_WORKER_MAX_TASKS_PER_CHILD tasks (200) or
 uses more than FOLIO_WORKER_MAX_MEMORY_PER_CHILD_MB megabytes (750).
 
 healthcheck TARGET exits 0 when the process is healthy, 1 with the reason otherwise:
-  worker          this host's chunk worker (NODE, default chunks@HOSTNAME) answers ping
-  control-worker  this host's control worker (NODE, default control@HOSTNAME) answers ping
+  worker          this host's chunk worker (NODE, default chunks@HOSTNAME) runs a probe task
+                  in its pool within 10 s (or is busy with chunks whose leases it renews)
+  control-worker  the same for this host's control worker (NODE, default control@HOSTNAME)
   beat            beat's heartbeat file in FOLIO_DATA_DIR is less than a minute old
   flower          Flower's /healthcheck answers on 127.0.0.1:FOLIO_FLOWER_PORT
   api             GET /health and /ready answer 200 (URL, default http://127.0.0.1:8000)
@@ -121,9 +122,9 @@ healthcheck() {
       # container checks its own worker, not just any worker of the deployment.
       if [[ $target == worker ]]; then node=chunks; else node=control; fi
       node=${2:-$node@$("$python" -c 'import socket; print(socket.gethostname())')}
-      # Celery exits 69 when nobody answers; a health check says 1 for unhealthy.
-      "$python" -m celery -A folio.worker inspect ping -d "$node" --timeout 10 ||
-        die "unhealthy: $node did not answer ping"
+      # Not `celery inspect ping`: the worker's main process answers it even when every pool
+      # process is blocked. The probe is a task sent to the queue only this worker reads.
+      "$python" -m folio.ops.probe "$node" --timeout 10 || die "unhealthy: $node (see above)"
       ;;
     beat)
       "$python" -m folio.taskqueue.heartbeat || exit 1

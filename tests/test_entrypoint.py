@@ -1,4 +1,4 @@
-"""celery-entrypoint.sh, every role run for real: workers answer ping and stop on SIGTERM, beat
+"""celery-entrypoint.sh, every role run for real: workers run a probe and stop on SIGTERM, beat
 writes its schedule and its heartbeat, Flower asks for its password; the dependency wait gives
 up on time; the chunk worker on PostgreSQL + Redis (which fail, not skip, under CI=true); and
 `healthcheck TARGET`, the containers' health checks, against each running process and the API."""
@@ -159,14 +159,15 @@ def test_worker_serves_every_chunk_lane_and_stops_on_sigterm(embedded: Stack) ->
     assert "-E" in argv and "--max-tasks-per-child" in argv
     assert argv[argv.index("--max-memory-per-child") + 1] == "750000"  # KiB: 750 MB
     assert_answers_ping(worker, f"chunks@{socket.gethostname()}")
-    # The container health check: this host's node (chunks@HOSTNAME) answers.
+    # The container health check: this host's node (chunks@HOSTNAME) runs a probe task in its
+    # pool (a wedged pool fails it: tests/test_recovery.py).
     healthy = healthcheck("worker", environ=worker.environ)
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
-    assert f"chunks@{socket.gethostname()}: OK" in healthy.stdout
-    # Another node's name, not answering: unhealthy (1, as health checks expect; not 69).
+    assert f"chunks@{socket.gethostname()} ran the probe task" in healthy.stdout
+    # Another node's name, not answering: unhealthy (1, as health checks expect).
     absent = healthcheck("worker", "chunks@elsewhere", environ=worker.environ)
     assert absent.returncode == 1
-    assert "unhealthy: chunks@elsewhere did not answer ping" in absent.stderr
+    assert "unhealthy: chunks@elsewhere did not run the probe task" in absent.stderr
     assert worker.stop() == 0
     assert "Warm shutdown" in worker.text()
 

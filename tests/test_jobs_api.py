@@ -28,7 +28,7 @@ from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus, LedgerKind, Upload
 from folio.models.base import utcnow
 from folio.pipeline.model import ProcessSettings
-from folio.services import credits, jobs
+from folio.services import credits, jobs, storage
 from folio.services.errors import Conflict, JobNotFound
 from folio.services.jobstate import touched
 
@@ -392,6 +392,19 @@ def test_retry_refusals(db_app: Flask) -> None:
     ]:
         response = alice.post(f"/{alice.job(status, chunks)}/retry")
         assert (response.status_code, error_code(response)) == (409, "job_not_retryable")
+
+
+def test_retry_of_a_job_whose_file_is_gone_is_410(db_app: Flask) -> None:
+    alice = Account(db_app, granted=50)
+    job_id = alice.job(JobStatus.PARTIAL, [ChunkStatus.DONE, ChunkStatus.FAILED])
+    with db_app.app_context():
+        job = db.session.get(Job, job_id)
+        assert job is not None
+        storage.path_of(job.file_key).unlink()
+    response = alice.post(f"/{job_id}/retry")
+    assert (response.status_code, error_code(response)) == (410, "file_gone")
+    assert alice.get(f"/{job_id}").get_json()["status"] == "partial"  # nothing was reset
+    assert [kind for kind, _, _ in ledger(db_app, alice.id)].count(LedgerKind.RESERVE) == 1
 
 
 def test_retry_without_credits_is_402_and_leaves_the_job(db_app: Flask) -> None:

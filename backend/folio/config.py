@@ -269,6 +269,7 @@ class Settings:
     chunk_max_attempts: int
     chunk_time_limit: int
     reconcile_seconds: int
+    chord_unlock_seconds: int
     upload_ttl_minutes: int
     flower_user: str
     flower_password: str = field(repr=False)
@@ -322,10 +323,11 @@ class Settings:
             ),
             chunk_pages=env_int(environ, "FOLIO_CHUNK_PAGES", 25),
             chunk_lanes=env_int(environ, "FOLIO_CHUNK_LANES", 4),
-            chunk_lease_seconds=env_int(environ, "FOLIO_CHUNK_LEASE_SECONDS", 300),
+            chunk_lease_seconds=env_int(environ, "FOLIO_CHUNK_LEASE_SECONDS", 15),
             chunk_max_attempts=env_int(environ, "FOLIO_CHUNK_MAX_ATTEMPTS", 3),
             chunk_time_limit=env_int(environ, "FOLIO_CHUNK_TIME_LIMIT", 600),
-            reconcile_seconds=env_int(environ, "FOLIO_RECONCILE_SECONDS", 30),
+            reconcile_seconds=env_int(environ, "FOLIO_RECONCILE_SECONDS", 10),
+            chord_unlock_seconds=env_int(environ, "FOLIO_CHORD_UNLOCK_SECONDS", 3600),
             upload_ttl_minutes=env_int(environ, "FOLIO_UPLOAD_TTL_MINUTES", 60),
             flower_user=env_str(environ, "FOLIO_FLOWER_USER", "admin"),
             flower_password=env_str(environ, "FOLIO_FLOWER_PASSWORD", ""),
@@ -354,6 +356,11 @@ class Settings:
         return shared_limiter(
             self.llm_limits_url, self.llm_rpm, self.llm_tpm, self.llm_limit_window_seconds
         )
+
+    @property
+    def chunk_renew_seconds(self) -> float:
+        """How often a running chunk's heartbeat renews its lease: five times per lease."""
+        return self.chunk_lease_seconds / 5
 
     @property
     def uploads_dir(self) -> Path:

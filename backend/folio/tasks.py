@@ -12,13 +12,11 @@ from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy.exc import OperationalError
 
-from folio.services import chunks, finalize, reconcile
+from folio.services import chunks, finalize, probe, reconcile
 
-TRANSIENT = (OperationalError, ConnectionError)
 RETRY = {
-    "autoretry_for": TRANSIENT,
+    "autoretry_for": chunks.TRANSIENT,
     "retry_backoff": 2,
     "retry_backoff_max": 60,
     "retry_jitter": True,
@@ -30,7 +28,7 @@ RETRY = {
 def process_chunk(self: Any, job_id: str, index: int) -> str:
     """Claim, run and record one chunk of a job."""
     try:
-        return chunks.process_chunk(uuid.UUID(job_id), index, worker=self.request.hostname)
+        return chunks.process_chunk(uuid.UUID(job_id), index, node=self.request.hostname)
     except SoftTimeLimitExceeded:
         # The chunk ran out of time: record it as failed (its pages are listed, retryable).
         chunks.fail_running(uuid.UUID(job_id), index, self.request.hostname, "time_limit")
@@ -49,7 +47,14 @@ def reconcile_jobs() -> dict[str, int]:
     report = reconcile.reconcile()
     return {
         "expired_leases": report.expired_leases,
+        "cancelled": report.cancelled,
         "resent": report.resent,
         "finalized": report.finalized,
         "uploads_deleted": report.uploads_deleted,
     }
+
+
+@shared_task(name="folio.health_probe")
+def health_probe() -> str:
+    """Nothing but an answer: proves the worker's pool runs tasks (the health check)."""
+    return probe.PROBE_ANSWER

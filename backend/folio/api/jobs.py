@@ -246,6 +246,7 @@ def cancel_job(job_id: uuid.UUID) -> tuple[Job, int]:
 @blueprint.alt_response(402, schema=ErrorSchema, description="insufficient_credits")
 @blueprint.alt_response(404, schema=ErrorSchema, description=NOT_FOUND)
 @blueprint.alt_response(409, schema=ErrorSchema, description="job_not_retryable")
+@blueprint.alt_response(410, schema=ErrorSchema, description="file_gone: the stored PDF is gone")
 @blueprint.doc(security=BEARER_AUTH)
 def retry_job(job_id: uuid.UUID) -> tuple[dict[str, Any], int]:
     """Run a partial or failed job's failed chunks again (credits for their pages only)."""

@@ -3,31 +3,36 @@
 Every step is a conditional UPDATE, so the task is idempotent: a chunk already done, or held
 by another worker whose lease has not expired, is left alone; a result is recorded only by
 the worker that still holds the claim. Expected failures are recorded on the chunk and the
-task returns normally, so the chord's finalize still runs.
+task returns normally, so the chord's finalize still runs. An unexpected exception is
+recorded the same way, at once, with its class and message: retrying it would only fail
+again after a lease. While the pipeline runs, a heartbeat thread renews the lease
+(`services/leases.py`).
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from folio.config import current_settings
+from folio.errors import FolioError
 from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk, JobStatus
 from folio.models.base import utcnow
 from folio.models.mapping import chunk_plan
-from folio.pipeline.errors import PipelineError
 from folio.pipeline.model import ChunkResult, Furniture, Usage
 from folio.pipeline.processors import ProcessContext, traits
 from folio.pipeline.runner import run_chunk
 from folio.services import dispatch, storage
+from folio.services.errors import FileGone
 from folio.services.jobstate import (
     FINAL,
     cancel_pending_chunks,
@@ -37,6 +42,15 @@ from folio.services.jobstate import (
     unfinished_chunks,
     unreadable_values,
 )
+from folio.services.leases import (
+    Claim,
+    LeaseKeeper,
+    held,
+    holder_name,
+    release_if_holder_died,
+)
+
+logger = logging.getLogger(__name__)
 
 
 class Outcome(enum.StrEnum):
@@ -48,20 +62,14 @@ class Outcome(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A chunk this worker holds: the attempt number tells a later claim from ours."""
-
-    chunk_id: int
-    attempt: int
-    worker: str
-
-
-def process_chunk(job_id: uuid.UUID, index: int, worker: str) -> Outcome:
-    """Claim, run and record chunk `index` of the job."""
+def process_chunk(job_id: uuid.UUID, index: int, node: str) -> Outcome:
+    """Claim, run and record chunk `index` of the job (`node`: this Celery worker's name)."""
     job = db.session.get(Job, job_id)
     if job is None:
         return Outcome.SKIPPED
+    # A message requeued because its pool process was killed: take the chunk back at once.
+    release_if_holder_died(job_id, index, node)
+    worker = holder_name(node)
     if job.cancel_requested_at is not None or job.status in FINAL:
         cancel_pending_chunks(job_id, utcnow())
         db.session.commit()
@@ -74,8 +82,15 @@ def process_chunk(job_id: uuid.UUID, index: int, worker: str) -> Outcome:
     assert chunk is not None
     try:
         result = _run(job, chunk, claim)
-    except PipelineError as error:
+    except FolioError as error:  # expected: a bad page, an LLM that keeps failing, no file
         record_failure(claim, error.code, error.message)
+        return Outcome.FAILED
+    except (SoftTimeLimitExceeded, *TRANSIENT):
+        raise  # the task records a time limit, and retries a transient error
+    except Exception as error:
+        # A bug or an unforeseen input: recorded now, not after the lease expired three times.
+        logger.exception("Chunk %s of job %s failed unexpectedly", index, job_id)
+        record_failure(claim, "unexpected_error", f"{type(error).__name__}: {error}")
         return Outcome.FAILED
     if result.stopped:  # cancelled mid-chunk: its tokens are counted, its sentences not kept
         _finish(claim, utcnow(), ChunkStatus.CANCELLED, usage=result.usage)
@@ -88,9 +103,14 @@ def process_chunk(job_id: uuid.UUID, index: int, worker: str) -> Outcome:
     return Outcome.DONE
 
 
-def fail_running(job_id: uuid.UUID, index: int, worker: str, code: str) -> None:
-    """Record the failure of the chunk this worker is running (a time limit hit it)."""
+# Errors the task retries (with backoff) rather than record: the database or broker away.
+TRANSIENT: tuple[type[Exception], ...] = (OperationalError, ConnectionError)
+
+
+def fail_running(job_id: uuid.UUID, index: int, node: str, code: str) -> None:
+    """Record the failure of the chunk this process is running (a time limit hit it)."""
     db.session.rollback()
+    worker = holder_name(node)
     chunk = db.session.scalar(
         select(JobChunk).where(
             JobChunk.job_id == job_id,
@@ -189,7 +209,7 @@ def release(claim: Claim) -> None:
     db.session.rollback()
     db.session.execute(
         update(JobChunk)
-        .where(*_held(claim))
+        .where(*held(claim))
         .values(status=ChunkStatus.PENDING, lease_expires_at=None)
     )
     db.session.commit()
@@ -204,7 +224,7 @@ def _finish(
     started = chunk.started_at or now
     updated = db.session.execute(
         update(JobChunk)
-        .where(*_held(claim))
+        .where(*held(claim))
         .values(
             status=status,
             finished_at=now,
@@ -230,15 +250,6 @@ def _finish(
     db.session.commit()
     _finalize_if_idle(chunk.job_id)
     return True
-
-
-def _held(claim: Claim) -> tuple[Any, ...]:
-    return (
-        JobChunk.id == claim.chunk_id,
-        JobChunk.status == ChunkStatus.RUNNING,
-        JobChunk.worker == claim.worker,
-        JobChunk.attempts == claim.attempt,
-    )
 
 
 def _count(
@@ -276,47 +287,48 @@ def _count(
 
 
 def _finalize_if_idle(job_id: uuid.UUID) -> None:
-    """A cancelled job whose last running chunk just ended is finalized now.
+    """The chunk that finished last asks for the job's finalize itself.
 
-    The chord's own finalize covers the normal case; after a cancel, revoked messages may
-    keep the chord from ever firing.
+    Finalize does not depend on the chord: a chunk sent again by the reconciler (a new task
+    id) never completes the chord's header, and revoked messages after a cancel may keep it
+    from firing. Finalize is idempotent, so the chord's own call, when it comes, is harmless.
     """
-    job = db.session.get(Job, job_id)
-    if job is not None and job.cancel_requested_at is not None and not unfinished_chunks(job_id):
+    if not unfinished_chunks(job_id):
         dispatch.send_finalize(job_id)
 
 
 def _run(job: Job, chunk: JobChunk, claim: Claim) -> ChunkResult:
+    path = storage.path_of(job.file_key)
+    if not path.is_file():  # deleted under the job: no attempt can read it
+        raise FileGone(f"the stored PDF of this job is gone ({job.file_key})")
     plan = chunk_plan(chunk)
     furniture = Furniture(frozenset(job.settings.get("furniture", [])))
     settings = process_settings(job)
-    context = ProcessContext(
-        should_stop=_heartbeat(claim, job.id),
-        limiter=current_settings().llm_limiter()
-        if traits(settings.processor).calls_model
-        else None,
-        llm=current_settings().llm,
+    app_settings = current_settings()
+    keeper = LeaseKeeper(
+        db.engine,
+        claim,
+        job.id,
+        lease=app_settings.chunk_lease_seconds,
+        every=app_settings.chunk_renew_seconds,
     )
-    path = storage.path_of(job.file_key)
-    budgets = current_settings().budgets
-    return run_chunk(path, plan, furniture, settings, context=context, budgets=budgets)
+    context = ProcessContext(
+        should_stop=_should_stop(keeper, job.id),
+        limiter=app_settings.llm_limiter() if traits(settings.processor).calls_model else None,
+        llm=app_settings.llm,
+    )
+    with keeper:  # renews the lease until the pipeline returns or raises
+        return run_chunk(
+            path, plan, furniture, settings, context=context, budgets=app_settings.budgets
+        )
 
 
-def _heartbeat(claim: Claim, job_id: uuid.UUID) -> Callable[[], bool]:
-    """Between LLM batches: renew the chunk's lease; stop on a cancel or a lost claim."""
+def _should_stop(keeper: LeaseKeeper, job_id: uuid.UUID) -> Callable[[], bool]:
+    """Before each LLM batch: stop on a cancel, or once the heartbeat lost the claim."""
 
     def should_stop() -> bool:
-        # Renewing here lets an LLM chunk run longer than one lease as long as each batch
-        # is shorter, while a dead worker's chunk is still taken over after one lease.
-        lease = timedelta(seconds=current_settings().chunk_lease_seconds)
-        held = db.session.execute(
-            update(JobChunk)
-            .where(*_held(claim))
-            .values(lease_expires_at=utcnow() + lease)
-            .returning(JobChunk.id)
-        ).one_or_none()
         requested = db.session.scalar(select(Job.cancel_requested_at).where(Job.id == job_id))
-        db.session.commit()  # also ends the read: the next call sees newer commits (SQLite)
-        return held is None or requested is not None
+        db.session.commit()  # ends the read: the next call sees newer commits (SQLite)
+        return keeper.lost.is_set() or requested is not None
 
     return should_stop

@@ -6,6 +6,7 @@ never import the task module (which imports the services).
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,13 @@ from folio.services.lanes import CONTROL_QUEUE, chunk_queues
 
 PROCESS_CHUNK = "folio.process_chunk"
 FINALIZE_JOB = "folio.finalize_job"
+# Result backends without native chords (the embedded SQLite one) run Celery's
+# `celery.chord_unlock`, which polls for the end of the header every this many seconds. By
+# default it retries forever, and a header that never completes (a chunk the reconciler sent
+# again has a new task id) kept one alive across restarts. It is capped at
+# FOLIO_CHORD_UNLOCK_SECONDS: finalize does not depend on it (the last chunk to finish and
+# the reconciler ask for it), so giving up costs nothing.
+CHORD_UNLOCK_INTERVAL = 2.0
 
 
 def dispatch_job(job_id: uuid.UUID) -> int:
@@ -47,8 +55,13 @@ def dispatch_job(job_id: uuid.UUID) -> int:
     body = _celery().signature(
         FINALIZE_JOB, args=(str(job_id),), queue=CONTROL_QUEUE, immutable=True
     )
-    chord(header)(body)
+    chord(header, interval=CHORD_UNLOCK_INTERVAL, max_retries=chord_unlock_retries())(body)
     return len(chunks)
+
+
+def chord_unlock_retries() -> int:
+    """How many times `celery.chord_unlock` polls a job's chord before it gives up."""
+    return math.ceil(current_settings().chord_unlock_seconds / CHORD_UNLOCK_INTERVAL)
 
 
 def send_chunk(chunk: JobChunk, lane: str | None) -> None:

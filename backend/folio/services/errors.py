@@ -98,3 +98,10 @@ class InvalidFormat(ServiceError):
 
     code = "invalid_format"
     http_status = 400
+
+
+class FileGone(ServiceError):
+    """The job's stored PDF is no longer in the file store: no attempt can read its pages."""
+
+    code = "file_gone"
+    http_status = 410

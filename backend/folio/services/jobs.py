@@ -24,7 +24,13 @@ from folio.pipeline.plan import DEFAULT_OVERLAP, plan_chunks
 from folio.pipeline.processors import processor_for
 from folio.pipeline.sources.pdf.guarded import document_furniture
 from folio.services import credits, dispatch, jobstate, storage, uploads
-from folio.services.errors import Conflict, InsufficientCredits, InvalidCursor, JobNotFound
+from folio.services.errors import (
+    Conflict,
+    FileGone,
+    InsufficientCredits,
+    InvalidCursor,
+    JobNotFound,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -301,6 +307,9 @@ def _retry_failed(job_id: uuid.UUID) -> int:
     )
     if job.status not in (JobStatus.PARTIAL, JobStatus.FAILED) or not failed:
         raise Conflict("job_not_retryable", "Only a partial or failed job has chunks to retry.")
+    if not storage.path_of(job.file_key).is_file():
+        # A retry could only fail again, chunk after chunk: refused before any reservation.
+        raise FileGone(f"The stored PDF of job {job_id} is gone; upload it again as a new job.")
     run = job.run + 1
     for chunk in failed:
         chunk.status, chunk.attempts, chunk.run = ChunkStatus.PENDING, 0, run

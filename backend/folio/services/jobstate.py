@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk, JobStatus
@@ -50,20 +50,23 @@ def unfinished_chunks(job_id: uuid.UUID) -> int:
 
 
 def cancel_pending_chunks(job_id: uuid.UUID, now: datetime) -> list[JobChunk]:
-    """Mark the job's pending chunks cancelled (in the caller's transaction); return them."""
-    pending = list(
-        db.session.scalars(
-            select(JobChunk).where(
-                JobChunk.job_id == job_id, JobChunk.status == ChunkStatus.PENDING
-            )
-        )
+    """Mark the job's chunks that no live worker holds cancelled; return them.
+
+    That is the pending chunks, and the running ones whose lease expired (their worker died:
+    nobody will record them). A chunk a live worker holds finishes, then asks for finalize.
+    In the caller's transaction.
+    """
+    idle = or_(
+        JobChunk.status == ChunkStatus.PENDING,
+        and_(JobChunk.status == ChunkStatus.RUNNING, JobChunk.lease_expires_at < now),
     )
+    stopped = list(db.session.scalars(select(JobChunk).where(JobChunk.job_id == job_id, idle)))
     db.session.execute(
         update(JobChunk)
-        .where(JobChunk.job_id == job_id, JobChunk.status == ChunkStatus.PENDING)
-        .values(status=ChunkStatus.CANCELLED, finished_at=now)
+        .where(JobChunk.job_id == job_id, idle)
+        .values(status=ChunkStatus.CANCELLED, finished_at=now, lease_expires_at=None)
     )
-    return pending
+    return stopped
 
 
 def process_settings(job: Job) -> ProcessSettings:

@@ -20,7 +20,7 @@ from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk
 from folio.models.base import utcnow
 from folio.services import dispatch
-from folio.services.jobstate import ACTIVE, unfinished_chunks
+from folio.services.jobstate import ACTIVE, cancel_pending_chunks, unfinished_chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,20 +28,37 @@ class Report:
     """What one pass of the reconciler did."""
 
     expired_leases: int
+    cancelled: int
     resent: int
     finalized: int
     uploads_deleted: int
 
 
 def reconcile(now: datetime | None = None) -> Report:
-    """One pass: expired leases, lost messages, forgotten finalizes, expired uploads."""
+    """One pass: cancels, expired leases, lost messages, forgotten finalizes, old uploads."""
     from folio.services.uploads import delete_expired  # the upload service imports dispatch
 
     now = now or utcnow()
+    cancelled = _finish_cancelled(now)  # first: their dead chunks are cancelled, not re-pended
     expired = _release_expired_leases(now)
     resent = _resend_lost(now)
     finalized = _finalize_forgotten()
-    return Report(expired, resent, finalized, delete_expired(now))
+    return Report(expired, cancelled, resent, finalized, delete_expired(now))
+
+
+def _finish_cancelled(now: datetime) -> int:
+    """Chunks of cancelled jobs that no live worker holds become cancelled.
+
+    Whatever state a crash left them in: pending (re-pended after an expired lease, or a
+    message revoked or lost) or running on an expired lease. The job is then finalized as
+    `cancelled` by `_finalize_forgotten` in the same pass.
+    """
+    job_ids = db.session.scalars(
+        select(Job.id).where(Job.status.in_(ACTIVE), Job.cancel_requested_at.is_not(None))
+    ).all()
+    stopped = sum(len(cancel_pending_chunks(job_id, now)) for job_id in job_ids)
+    db.session.commit()
+    return stopped
 
 
 def _release_expired_leases(now: datetime) -> int:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import celeryd_after_setup
 from flask import Flask
 from kombu import Exchange, Queue
 
 from folio.config import Settings
-from folio.services.lanes import CONTROL_QUEUE, chunk_queues
+from folio.services.dispatch import CHORD_UNLOCK_INTERVAL
+from folio.services.lanes import CONTROL_QUEUE, chunk_queues, probe_queue
 from folio.taskqueue import results, revoked
 
 TASK_MODULES = ["folio.tasks"]
@@ -69,10 +71,23 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "reconcile": {"task": "folio.reconcile", "schedule": settings.reconcile_seconds}
         },
         "worker_hijack_root_logger": False,
-        # Backends without native chords (the embedded SQLite one) poll for the header's end;
-        # the default second would add up to a second to every job.
-        "result_chord_retry_interval": 0.25,
+        # Backends without native chords (the embedded SQLite one) poll for the header's end
+        # with `celery.chord_unlock`; dispatch caps its retries (FOLIO_CHORD_UNLOCK_SECONDS).
+        # Finalize does not wait for it: the last chunk to finish asks for it.
+        "result_chord_retry_interval": CHORD_UNLOCK_INTERVAL,
     }
+
+
+def _read_own_probe_queue(sender: str, instance: Any, **kwargs: Any) -> None:
+    """Every worker also reads a queue of its own, named after its node, whatever its -Q.
+
+    The health check sends its probe task there (services/probe.py): it must reach this
+    worker's pool, not any worker's.
+    """
+    instance.app.amqp.queues.select_add(_queue(probe_queue(sender)))
+
+
+celeryd_after_setup.connect(_read_own_probe_queue, weak=False)
 
 
 def _queue(name: str) -> Queue:
