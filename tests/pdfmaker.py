@@ -2,8 +2,9 @@
 
 A line's text may change font mid-line, as a typesetter does for a title or a foreign word:
 `*Organon*` is set in italic, `^Vampire^` in small capitals (the capitals at full size, the
-other letters as capitals at 80 %, as LibreOffice simulates them). Each run of one font is a
-text object of its own, placed right after the previous one's advance.
+other letters as capitals at 80 %, as LibreOffice simulates them), and `|` only ends a text
+object (`«|Oui`: the guillemet in one object, the word in the next). Each run of one font is
+a text object of its own, placed right after the previous one's advance.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pypdfium2.raw as pdfium_c
 A5 = (419.5, 595.3)
 ROMAN, ITALIC = "Times-Roman", "Times-Italic"
 SMALL_CAPS_SCALE = 0.8
-_MARKUP = re.compile(r"\*([^*]+)\*|\^([^^]+)\^")
+_MARKUP = re.compile(r"\*([^*]+)\*|\^([^^]+)\^|\|")
 
 
 @dataclass
@@ -67,7 +68,7 @@ def runs(text: str, size: float) -> list[tuple[str, str, float]]:
         out.append((text[position : match.start()], ROMAN, size))
         if match.group(1) is not None:
             out.append((match.group(1), ITALIC, size))
-        else:
+        elif match.group(2) is not None:
             out.extend(_small_caps(match.group(2), size))
         position = match.end()
     out.append((text[position:], ROMAN, size))
@@ -100,7 +101,9 @@ def _add_text(
     return advance
 
 
-def _text_object(document: pdfium.PdfDocument, text: str, font: str, size: float) -> ctypes.c_void_p:
+def _text_object(
+    document: pdfium.PdfDocument, text: str, font: str, size: float
+) -> ctypes.c_void_p:
     obj = pdfium_c.FPDFPageObj_NewTextObj(document.raw, font.encode(), ctypes.c_float(size))
     buffer = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
     pdfium_c.FPDFText_SetText(obj, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
