@@ -13,6 +13,7 @@ import ctypes
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -101,9 +102,7 @@ def _add_text(
     return advance
 
 
-def _text_object(
-    document: pdfium.PdfDocument, text: str, font: str, size: float
-) -> ctypes.c_void_p:
+def _text_object(document: pdfium.PdfDocument, text: str, font: str, size: float) -> Any:
     obj = pdfium_c.FPDFPageObj_NewTextObj(document.raw, font.encode(), ctypes.c_float(size))
     buffer = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
     pdfium_c.FPDFText_SetText(obj, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)))
