@@ -35,7 +35,7 @@ def read_lines_quadratic(textpage: Any) -> list[Line]:
         inset = min(0.6, (right - left) / 4)
         text = textpage.get_text_bounded(left + inset, bottom, right - inset, top)
         if text.strip():
-            rects.append((left, bottom, right, top, text))
+            rects.append((left, bottom, right, top, text, False))
     return group_lines(rects)
 
 

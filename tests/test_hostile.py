@@ -75,17 +75,7 @@ def run_measured(args: list[str]) -> tuple[int, str, float, float]:
     return child.returncode, stderr, time.monotonic() - started, usage.ru_maxrss / 1024
 
 
-SLOW = pytest.mark.xfail(
-    reason="known, open: 100 dense pages (21k characters each) cost 11 s quiet and up to 29 s "
-    "under load, mostly the per-character Python loop of chars.py (inspect + furniture + chunks)",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=SLOW) if n == "sentence_of_300k_words" else n for n in FILES],
-)
+@pytest.mark.parametrize("name", list(FILES))
 def test_cli_gives_a_code_or_a_result_fast_and_small(
     files: dict[str, Path], tmp_path: Path, name: str
 ) -> None:

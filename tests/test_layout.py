@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 
 from folio.pipeline.model import ProcessSettings
@@ -11,7 +12,8 @@ from folio.pipeline.runner import run_document
 from folio.pipeline.sources.base import Extracted
 from folio.pipeline.sources.pdf.extract import extract
 from folio.pipeline.sources.pdf.inspect import inspect_pdf
-from pdfmaker import PageSpec, TextLine, book_pages, make_pdf
+from folio.pipeline.sources.pdf.layout import read_lines
+from pdfmaker import PageSpec, TextLine, book_pages, make_pdf, plain
 
 LINE = "Le navire partit enfin, et les deux berges filèrent comme deux rubans."
 
@@ -116,3 +118,73 @@ def page_text(extracted: Extracted, page: int) -> str:
     index = extracted.page_numbers.index(page)
     starts = [*extracted.page_starts, len(extracted.text)]
     return extracted.text[starts[index] : starts[index + 1]]
+
+
+# A change of font inside a sentence: italic titles and small capitals, mid-line, at a line's
+# start and end, before punctuation, over a page break (markup: see tests/pdfmaker.py).
+FONT_CHANGES = [
+    [
+        [
+            "Le professeur faisait sa leçon sur l’*Organon* de Samuel Hahnemann, et",
+            "tout le monde l’écoutait. C’était la ^Vampire^. Il le savait bien.",
+        ],
+        [
+            "Il lisait *le Confessionnal des pénitents noirs*, puis les *Mystères*",
+            "*d’Udolphe* ; il sonnait le glas. La ^Pêche miraculeuse^ était",
+            "*ouverte*. « *Arnica montana* ! » dit-il à ^M. Berthellemot^.",
+        ],
+        [
+            "^Vampire^ et *Moniteur* : voilà ce que le vieux cabaret de la",
+            "^Pêche^ avait vu. Puis il cita les *Horaces*, puis le *Veau qui*",
+        ],
+    ],
+    [["+*tette*, sans s’arrêter. Ce fut tout."]],
+]
+FONT_CHANGE_SENTENCES = [
+    "Le professeur faisait sa leçon sur l’Organon de Samuel Hahnemann, et tout le monde "
+    "l’écoutait.",
+    "C’était la VAMPIRE.",
+    "Il le savait bien.",
+    "Il lisait le Confessionnal des pénitents noirs, puis les Mystères d’Udolphe ; il sonnait "
+    "le glas.",
+    "La PÊCHE MIRACULEUSE était ouverte.",
+    "« Arnica montana ! » dit-il à M. BERTHELLEMOT.",
+    "VAMPIRE et Moniteur : voilà ce que le vieux cabaret de la PÊCHE avait vu.",
+    "Puis il cita les Horaces, puis le Veau qui tette, sans s’arrêter.",
+    "Ce fut tout.",
+]
+
+
+def test_a_change_of_font_never_breaks_a_line_or_a_sentence(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "fonts.pdf", book_pages(FONT_CHANGES))
+    result = run_document(pdf, ProcessSettings(limit=40))
+    assert [s.text for s in result.sentences] == FONT_CHANGE_SENTENCES
+
+
+def test_each_line_with_a_change_of_font_reads_as_one_line(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "fonts.pdf", book_pages(FONT_CHANGES))
+    document = pdfium.PdfDocument(str(pdf))
+    try:
+        lines = read_lines(document[0].get_textpage())
+    finally:
+        document.close()
+    expected = [plain(text) for paragraph in FONT_CHANGES[0] for text in paragraph]
+    assert [line.text for line in lines][1:-1] == expected  # between the header and number
+
+
+@pytest.mark.parametrize(
+    "opening", ["«|", "—|", "^Ah^", "*Oh*"], ids=["guillemet", "dash", "small-caps", "italic"]
+)
+def test_a_line_that_opens_with_a_small_glyph_or_font_is_one_line(
+    tmp_path: Path, opening: str
+) -> None:
+    # The Verne novel's « À recommencer »: the guillemet's box is lower than the line's middle.
+    text = f"{opening} À recommencer, dit froidement le novice"
+    page = PageSpec([TextLine(text, 45, 400)])
+    pdf = make_pdf(tmp_path / "o.pdf", [page])
+    document = pdfium.PdfDocument(str(pdf))
+    try:
+        lines = read_lines(document[0].get_textpage())
+    finally:
+        document.close()
+    assert [line.text for line in lines] == [plain(text)]

@@ -124,6 +124,22 @@ def test_a_guillemet_never_stands_alone() -> None:
 
 def test_segment_locates_sentences_by_page_and_offset() -> None:
     extracted = Extracted(
+        text="I\nLe navire partit. Il pleuvait.\nSur la Seine, fin.",
+        page_starts=[0, 28],
+        page_numbers=[3, 4],
+        headings={0},
+    )
+    found = segment(extracted)
+    assert [(s.page, s.offset, s.text, s.heading) for s in found] == [
+        (3, 0, "I", True),
+        (3, 2, "Le navire partit.", False),
+        (3, 20, "Il pleuvait.", False),
+        (4, 5, "Sur la Seine, fin.", False),
+    ]
+
+
+def test_a_sentence_carried_over_a_paragraph_break_is_located_where_it_starts() -> None:
+    extracted = Extracted(
         text="I\nLe navire partit. Il pleuvait\nsur la Seine. Fin.",
         page_starts=[0, 27],
         page_numbers=[3, 4],
@@ -133,7 +149,85 @@ def test_segment_locates_sentences_by_page_and_offset() -> None:
     assert [(s.page, s.offset, s.text, s.heading) for s in found] == [
         (3, 0, "I", True),
         (3, 2, "Le navire partit.", False),
-        (3, 20, "Il pleuvait", False),
-        (4, 5, "sur la Seine.", False),
+        (3, 20, "Il pleuvait sur la Seine.", False),
         (4, 19, "Fin.", False),
+    ]
+
+
+def paragraphs(*texts: str) -> list[str]:
+    """The sentences of consecutive paragraphs (one page)."""
+    extracted = Extracted(text="\n".join(texts), page_starts=[0], page_numbers=[1])
+    return [s.text for s in segment(extracted)]
+
+
+# From the Féval novel, whose source text sets every italic title and small-capital word
+# apart as a paragraph of its own, so the typeset book does too.
+BREAKS = [
+    pytest.param(
+        ["Il faisait sa leçon sur l'", "Organon", "de Samuel Hahnemann. Voilà huit jours."],
+        ["Il faisait sa leçon sur l'Organon de Samuel Hahnemann.", "Voilà huit jours."],
+        id="after an elision, then lower case",
+    ),
+    pytest.param(
+        ["Pour tous les curieux de terreur, c'était la", "VAMPIRE", ".", "Notre éducation."],
+        ["Pour tous les curieux de terreur, c'était la VAMPIRE.", "Notre éducation."],
+        id="after an article; a full stop alone",
+    ),
+    pytest.param(
+        ["Une légende qui disait en lettres mal formées:", "A la pêche miraculeuse", "."],
+        ["Une légende qui disait en lettres mal formées:", "A la pêche miraculeuse."],
+        id="a colon then a capital stays a break",
+    ),
+    pytest.param(
+        ["que les", "Mystères de la caverne des Apennins", "; il sonnait le glas."],
+        ["que les Mystères de la caverne des Apennins ; il sonnait le glas."],
+        id="a semicolon opens the next paragraph",
+    ),
+    pytest.param(
+        ["que la frayeur publique avait baptisé:", "la Vampire", ", et qui tuait."],
+        ["que la frayeur publique avait baptisé: la Vampire, et qui tuait."],
+        id="lower case after a colon",
+    ),
+    pytest.param(
+        ["Audaces fortuna juvat...", "mais on les cite incorrectement."],
+        ["Audaces fortuna juvat... mais on les cite incorrectement."],
+        id="lower case after an ellipsis",
+    ),
+    pytest.param(
+        ["« Voilà les riches ! » pensa Deslauriers.", "il alla dîner rue Saint-Jacques."],
+        ["« Voilà les riches ! » pensa Deslauriers.", "il alla dîner rue Saint-Jacques."],
+        id="lower case after a full stop: the source's own sentence",
+    ),
+    pytest.param(
+        ["XVI -- En route", "Ce ne fut pas sans peine."],
+        ["XVI -- En route", "Ce ne fut pas sans peine."],
+        id="a title without a stop, then a capital",
+    ),
+    pytest.param(
+        ["Il cria ces mots:", "—Patron, venez!", "» Et il partit.", "« Bien. »"],
+        ["Il cria ces mots:", "—Patron, venez!", "» Et il partit.", "« Bien. »"],
+        id="dialogue and quotation marks open paragraphs",
+    ),
+    pytest.param(
+        ["Ah ! j’ai t’y ri, j’ai t’y ri,", "Dans ce gueusard de Paris"],
+        ["Ah ! j’ai t’y ri, j’ai t’y ri, Dans ce gueusard de Paris"],
+        id="a comma goes on",
+    ),
+]
+
+
+@pytest.mark.parametrize(("texts", "expected"), BREAKS)
+def test_a_paragraph_break_ends_a_sentence_only_where_it_can(
+    texts: list[str], expected: list[str]
+) -> None:
+    assert paragraphs(*texts) == expected
+
+
+def test_a_heading_is_never_joined() -> None:
+    text = "Il était une fois la\nPREMIÈRE PARTIE\nla suite."
+    extracted = Extracted(text=text, page_starts=[0], page_numbers=[1], headings={21})
+    assert [(s.text, s.heading) for s in segment(extracted)] == [
+        ("Il était une fois la", False),
+        ("PREMIÈRE PARTIE", True),
+        ("la suite.", False),
     ]

@@ -53,47 +53,66 @@ def read_lines(textpage: Any) -> list[Line]:
 
 
 def group_lines(rects: Iterable[Rect]) -> list[Line]:
-    """Lines from text rectangles in content order: runs that share a baseline band.
+    """Lines from text rectangles in content order: runs that share a line's height.
 
-    A rectangle joins the current line when its middle lies within the line's band and it
-    does not start left of the line's rightmost start. The band is kept as running bounds,
-    so a line of a million rectangles costs a million steps, not their square.
+    A rectangle joins the current line when it does not start left of the line's rightmost
+    start and its height overlaps the line's band by half the smaller of the two: a smaller
+    font (small capitals, a superscript) or a small glyph (`«`, a dash) in a run of its own
+    sits inside the band of the line it belongs to, wherever the line's first run set the
+    band, while the next line (a baseline further down) overlaps it little or not at all.
+    The band is kept as running bounds, so a line of a million rectangles costs a million
+    steps, not their square.
     """
     lines: list[Line] = []
-    current: list[Rect] = []
+    current: list[tuple[int, Rect]] = []
     bottom = top = rightmost = 0.0
-    for rect in rects:
-        middle = (rect[1] + rect[3]) / 2
-        if current and not (bottom <= middle <= top and rect[0] >= rightmost):
+    for order, rect in enumerate(rects):
+        if current and not (rect[0] >= rightmost and _shares_band(rect, bottom, top)):
             lines.append(_make_line(current))
             current = []
         if not current:
             bottom, top, rightmost = rect[1], rect[3], rect[0]
         bottom, top, rightmost = min(bottom, rect[1]), max(top, rect[3]), max(rightmost, rect[0])
-        current.append(rect)
+        current.append((order, rect))
     if current:
         lines.append(_make_line(current))
     return lines
 
 
-def _make_line(rects: list[Rect]) -> Line:
-    rects = sorted(rects, key=lambda r: r[0])
+def _shares_band(rect: Rect, bottom: float, top: float) -> bool:
+    """Whether the rectangle's height overlaps [bottom, top] by half the smaller height."""
+    overlap = min(top, rect[3]) - max(bottom, rect[1])
+    return overlap >= 0.5 * min(top - bottom, rect[3] - rect[1])
+
+
+def _make_line(rects: list[tuple[int, Rect]]) -> Line:
+    """One line from its rectangles (with their places in content order), left to right.
+
+    Between two rectangles a space is added when they stand more than a point apart, unless
+    pdfium read them as one stretch of text: consecutive in content order with nothing
+    between them (a change of font inside a word, or before its punctuation: `l'|Organon`,
+    `Vampire|.`), where it saw no word space and a space would split the word.
+    """
+    rects = sorted(rects, key=lambda item: item[1][0])
     parts: list[str] = []
-    previous_right: float | None = None
-    for left, _bottom, right, _top, text in rects:
+    previous: tuple[int, Rect] | None = None
+    for order, rect in rects:
+        left, text = rect[0], rect[4]
         piece = text.replace("\r", " ").replace("\n", " ")
-        gap = left - previous_right if previous_right is not None else 0.0
-        if gap > 1.0 and piece.strip(SOFT_HYPHENS):
-            parts.append(" ")
+        if previous is not None:
+            before_order, before = previous
+            glued = before[5] and before_order + 1 == order
+            if not glued and left - before[2] > 1.0 and piece.strip(SOFT_HYPHENS):
+                parts.append(" ")
         parts.append(piece)
-        previous_right = right
+        previous = (order, rect)
     text = _SPACES.sub(" ", "".join(parts)).strip()
     return Line(
         text=text,
-        x0=rects[0][0],
-        x1=max(r[2] for r in rects),
-        bottom=min(r[1] for r in rects),
-        top=max(r[3] for r in rects),
+        x0=rects[0][1][0],
+        x1=max(r[2] for _o, r in rects),
+        bottom=min(r[1] for _o, r in rects),
+        top=max(r[3] for _o, r in rects),
     )
 
 
