@@ -65,7 +65,7 @@ def test_a_shared_subject_is_repeated() -> None:
         limit=12,
     ) == [
         "L'homme les salua de la main.",
-        "Il poursuivit sa route en remontant le cours de la rivière.",
+        "Et il poursuivit sa route en remontant le cours de la rivière.",
     ]
 
 
