@@ -294,7 +294,11 @@ def _run(job: Job, chunk: JobChunk, claim: Claim) -> ChunkResult:
 
 
 def _heartbeat(claim: Claim, job_id: uuid.UUID) -> Callable[[], bool]:
-    """Between LLM batches: renew the chunk's lease; stop on a cancel or a lost claim."""
+    """Before each LLM request: renew the chunk's lease; stop on a cancel or a lost claim.
+
+    It uses this thread's database session: the LLM processor calls it only on the thread
+    that runs the chunk, even when the chunk's batches run concurrently (llm/batches.py).
+    """
 
     def should_stop() -> bool:
         # Renewing here lets an LLM chunk run longer than one lease as long as each batch
