@@ -3,12 +3,19 @@
 Féval's novel (308 pages) goes through the HTTP API (in-process Flask app) to real Celery
 worker processes on PostgreSQL + Redis, whose `gemini` processor calls the fake server
 (tests/fakellm.py) on localhost. Each configuration is one job: chunk size, worker slots
-(-c) and the shared requests-per-minute limit. The wall time is set against the ideal for
-that configuration, computed from the calls each chunk makes (a dry run at zero latency):
-chunks start in order on the free slots, a chunk's calls run one after the other, every
-call takes exactly L and nothing else takes any time; a requests-per-minute limit R adds
-the bound calls x 60 / R.
-Usage: python bench/bench_llm.py [--latency 2] [--markdown]
+(-c), batches in flight per chunk (FOLIO_LLM_CONCURRENCY) and the shared limit of R
+requests per window W. The wall time is set against the ideal for that configuration,
+computed from the calls each batch of each chunk makes (a dry run at zero latency): chunks
+start in order on the free slots, a chunk's batches on its free lanes (as many as the
+concurrency), a batch's calls one after the other, every call takes exactly L and nothing
+else takes any time; request n may not start before request n - R started plus W.
+
+With a limit, "limit used" measures how much of it the run used, at the fake server: the
+limiter lets request i + R start no sooner than W after request i, so over every request i
+that has an R-th successor, limit used = W x (n - R) / sum(start[i + R] - start[i]). 100 %
+means each request started the moment the window let it; the limiter's 2 % margin
+(limits.margin) caps it at 98 %.
+Usage: python bench/bench_llm.py [--latency 2] [--only NAME...]
 """
 
 from __future__ import annotations
@@ -17,11 +24,16 @@ import argparse
 import bisect
 import collections
 import heapq
+import itertools
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import redis
 
@@ -34,6 +46,7 @@ from folio.config import Settings
 from folio.pipeline.model import ProcessSettings
 from folio.pipeline.plan import plan_chunks
 from folio.pipeline.processors import ProcessContext
+from folio.pipeline.processors.llm.processor import LLMProcessor
 from folio.pipeline.runner import run_chunk
 from folio.pipeline.sources.pdf.inspect import inspect_pdf
 from workers import running_stack, stack_environ
@@ -45,14 +58,34 @@ UNLIMITED_RPM = 1_000_000
 
 @dataclass(frozen=True)
 class Config:
-    """One job's configuration: pages per chunk, worker slots, requests per minute."""
+    """One job: pages per chunk, worker slots, batches in flight per chunk, R per W s."""
 
+    name: str
     chunk_pages: int
     slots: int
+    concurrency: int
     rpm: int = UNLIMITED_RPM
+    window: float = 60.0
+
+    @property
+    def limited(self) -> bool:
+        """Whether the job runs under a limit it can reach."""
+        return self.rpm != UNLIMITED_RPM
 
 
-CONFIGS = [Config(25, 4), Config(25, 8), Config(10, 8), Config(10, 8, rpm=120)]
+# Side by side: one batch after the other (concurrency 1, the old behaviour) and the default.
+# 50 per 10 s is 300 a minute: more than 8 slots at one 2 s call each can ask (240), less
+# than they ask with 8 batches each; 60 per 60 s is the default limit.
+CONFIGS = [
+    Config("25p-c1", 25, 8, 1),
+    Config("25p-c8", 25, 8, 8),
+    Config("10p-c1", 10, 8, 1),
+    Config("10p-c8", 10, 8, 8),
+    Config("10p-c1-50/10s", 10, 8, 1, rpm=50, window=10),
+    Config("10p-c8-50/10s", 10, 8, 8, rpm=50, window=10),
+    Config("10p-c1-60/60s", 10, 8, 1, rpm=60, window=60),
+    Config("10p-c8-60/60s", 10, 8, 8, rpm=60, window=60),
+]
 
 
 @dataclass
@@ -64,7 +97,8 @@ class Row:
     calls: int
     wall: float
     ideal: float
-    busiest: int  # most requests started within any 60 s
+    busiest: int  # most requests started within any window W
+    used: float | None  # share of the limit used (None without a limit)
 
     @property
     def efficiency(self) -> float:
@@ -72,64 +106,113 @@ class Row:
         return self.ideal / self.wall
 
 
-def llm_environ(fake: FakeLLM, rpm: int) -> dict[str, str]:
+def llm_environ(fake: FakeLLM, config: Config | None = None) -> dict[str, str]:
     """The settings that point the gemini processor at the fake server."""
+    config = config or Config("dry", 10, 1, 1)
     return {
         "FOLIO_GEMINI_API_KEY": "bench-key-not-a-secret",
         "FOLIO_GEMINI_BASE_URL": fake.url,
         "FOLIO_LLM_TIMEOUT_SECONDS": "30",
-        "FOLIO_LLM_RPM": str(rpm),
+        "FOLIO_LLM_RPM": str(config.rpm),
+        "FOLIO_LLM_LIMIT_WINDOW_SECONDS": str(config.window),
+        "FOLIO_LLM_CONCURRENCY": str(config.concurrency),
     }
 
 
-def calls_per_chunk(pdf: Path, chunk_pages: int, fake: FakeLLM) -> list[int]:
-    """LLM calls each chunk makes (the fake answers deterministically), at zero latency."""
-    settings = Settings.from_env({"FOLIO_ENV": "test", **llm_environ(fake, UNLIMITED_RPM)})
+@contextmanager
+def counting_batches(into: list[int]) -> Iterator[None]:
+    """Record the calls each batch makes, in order (one batch at a time: concurrency 1)."""
+    original = LLMProcessor._batch
+
+    def counting(self: LLMProcessor, kept: Any, batch: Any, run: Any) -> None:
+        original(self, kept, batch, run)
+        into.append(batch.usage.calls)
+
+    with mock.patch.object(LLMProcessor, "_batch", counting):
+        yield
+
+
+def calls_per_batch(pdf: Path, chunk_pages: int, fake: FakeLLM) -> list[list[int]]:
+    """The LLM calls of each batch of each chunk (the fake answers deterministically)."""
+    settings = Settings.from_env({"FOLIO_ENV": "test", **llm_environ(fake)})
     info = inspect_pdf(pdf)
     context = ProcessContext(llm=settings.llm)
     process = ProcessSettings(limit=8, processor="gemini")
-    return [
-        run_chunk(pdf, chunk, info.furniture, process, context=context).usage.calls
-        for chunk in plan_chunks(info.page_count, chunk_pages, 1)
-    ]
+    chunks = []
+    for chunk in plan_chunks(info.page_count, chunk_pages, 1):
+        batches: list[int] = []
+        with counting_batches(batches):
+            result = run_chunk(pdf, chunk, info.furniture, process, context=context)
+        assert result.usage.calls == sum(batches)
+        chunks.append(batches)
+    return chunks
 
 
-def ideal_seconds(calls: list[int], slots: int, latency: float, rpm: int) -> float:
+def ideal_seconds(chunks: list[list[int]], config: Config, latency: float) -> float:
     """Makespan if every call took exactly `latency` and nothing else took time.
 
-    Chunks start in order on the first free slot and make their calls one after the other;
-    with a limit of `rpm` requests per sliding minute, request n cannot start before
-    request n - rpm started plus 60 s (the limiter's rule).
+    Chunks start in order on the first free slot; a chunk's batches start in order on its
+    free lanes (`concurrency` of them); a batch's calls go one after the other; request n
+    cannot start before request n - R started plus W (the limiter's rule, without its
+    margin). The chunk's slot is free when its last batch ends.
     """
-    ready = [(0.0, slot) for slot in range(slots)]  # when each slot wants to send
-    work = collections.deque(count for count in calls if count)  # calls of each chunk, in order
-    pending: dict[int, int] = {}  # slot -> calls left in its chunk
+    work = collections.deque(batches for batches in chunks if sum(batches))
+    heap: list[tuple[float, int, int, int]] = []  # (wants to send at, order, slot, calls left)
+    queues: dict[int, collections.deque[int]] = {}
+    active: dict[int, int] = {}
+    order = itertools.count()
+
+    def start_chunk(slot: int, at: float) -> None:
+        if not work:
+            return
+        queues[slot] = collections.deque(calls for calls in work.popleft() if calls)
+        active[slot] = 0
+        while queues[slot] and active[slot] < config.concurrency:
+            heapq.heappush(heap, (at, next(order), slot, queues[slot].popleft()))
+            active[slot] += 1
+
+    for slot in range(config.slots):
+        start_chunk(slot, 0.0)
     starts: list[float] = []
     end = 0.0
-    while ready:
-        time, slot = heapq.heappop(ready)
-        if not pending.get(slot):
-            if not work:
-                continue
-            pending[slot] = work.popleft()
-        start = max(time, starts[-rpm] + 60 if len(starts) >= rpm else time)
+    rpm, window = config.rpm, config.window
+    while heap:
+        wants, _, slot, left = heapq.heappop(heap)
+        start = max(wants, starts[-rpm] + window if len(starts) >= rpm else wants)
         starts.append(start)
-        pending[slot] -= 1
-        end = max(end, start + latency)
-        heapq.heappush(ready, (start + latency, slot))
+        done = start + latency
+        end = max(end, done)
+        if left > 1:
+            heapq.heappush(heap, (done, next(order), slot, left - 1))
+        elif queues[slot]:
+            heapq.heappush(heap, (done, next(order), slot, queues[slot].popleft()))
+        else:
+            active[slot] -= 1
+            if not active[slot]:
+                start_chunk(slot, done)
     return end
 
 
-def busiest_minute(times: list[float]) -> int:
-    """The most requests the fake server saw start within any 60 s."""
+def limit_used(times: list[float], rpm: int, window: float) -> float | None:
+    """W x (n - R) / sum(start[i + R] - start[i]): 1.0 when every request started the
+    moment the limiter's window let it (see the module docstring); None if n <= R."""
     times = sorted(times)
-    return max((bisect.bisect_left(times, t + 60) - i for i, t in enumerate(times)), default=0)
+    gaps = [later - earlier for earlier, later in zip(times, times[rpm:], strict=False)]
+    return window * len(gaps) / sum(gaps) if gaps else None
+
+
+def busiest_window(times: list[float], window: float) -> int:
+    """The most requests the fake server saw start within any `window` seconds."""
+    times = sorted(times)
+    return max((bisect.bisect_left(times, t + window) - i for i, t in enumerate(times)), default=0)
 
 
 def run(pdf: Path, config: Config, latency: float, folder: Path, fake: FakeLLM) -> Row:
     """One job of the configuration on a fresh stack; its wall time against the ideal."""
     fake.clear_faults()  # the dry run at zero latency
-    calls = calls_per_chunk(pdf, config.chunk_pages, fake)
+    fake.reset()
+    chunks = calls_per_batch(pdf, config.chunk_pages, fake)
+    calls = sum(map(sum, chunks))
     fake.reset()
     fake.set_faults([Fault("latency", times=None, seconds=latency)])
     for number in (BROKER_DB, RESULTS_DB):
@@ -137,7 +220,7 @@ def run(pdf: Path, config: Config, latency: float, folder: Path, fake: FakeLLM) 
     with fresh_postgres_database() as url:
         environ = stack_environ(folder, url, redis_url(BROKER_DB), redis_url(RESULTS_DB))
         # A chunk's calls outlast the tests' 6 s lease; production's default is 300 s.
-        environ.update(llm_environ(fake, config.rpm), FOLIO_CHUNK_LEASE_SECONDS="300")
+        environ.update(llm_environ(fake, config), FOLIO_CHUNK_LEASE_SECONDS="300")
         environ["FOLIO_LLM_LIMITS_URL"] = redis_url(BROKER_DB)  # as production: through Redis
         with running_stack(environ, folder) as stack:
             client = Client(stack, credits=100_000)
@@ -148,24 +231,27 @@ def run(pdf: Path, config: Config, latency: float, folder: Path, fake: FakeLLM) 
             finally:
                 stop(worker)
                 client.close()
-    busiest = busiest_minute([entry.time for entry in fake.log])
-    if len(fake.log) != sum(calls):
-        raise RuntimeError(f"the job made {len(fake.log)} calls, the dry run {sum(calls)}")
-    ideal = ideal_seconds(calls, config.slots, latency, config.rpm)
-    return Row(config, len(calls), sum(calls), wall, ideal, busiest)
+    times = [entry.time for entry in fake.log]
+    if len(times) != calls:
+        raise RuntimeError(f"the job made {len(times)} calls, the dry run {calls}")
+    used = limit_used(times, config.rpm, config.window) if config.limited else None
+    ideal = ideal_seconds(chunks, config, latency)
+    return Row(config, len(chunks), calls, wall, ideal, busiest_window(times, config.window), used)
 
 
 def table(rows: list[Row]) -> str:
     """The rows as a Markdown table."""
-    head = ["pages/chunk", "chunks", "slots (-c)", "rpm limit", "LLM calls", "busiest minute"]
-    head += ["wall s", "ideal s"]
-    lines = ["| " + " | ".join([*head, "efficiency"]) + " |", "|" + "---:|" * (len(head) + 1)]
+    head = ["pages/chunk", "chunks", "slots (-c)", "batches in flight", "limit", "LLM calls"]
+    head += ["busiest window", "limit used", "wall s", "ideal s", "efficiency"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for r in rows:
-        rpm = "none" if r.config.rpm == UNLIMITED_RPM else str(r.config.rpm)
+        c = r.config
+        limit = f"{c.rpm} / {c.window:g} s" if c.limited else "none"
+        used = f"{r.used:.1%}" if r.used is not None else ""
         lines.append(
-            f"| {r.config.chunk_pages} | {r.chunks} | {r.config.slots} | {rpm} | {r.calls} "
-            f"| {r.busiest} "
-            f"| {r.wall:.0f} | {r.ideal:.0f} | {r.efficiency:.0%} |"
+            f"| {c.chunk_pages} | {r.chunks} | {c.slots} | {c.concurrency} | {limit} "
+            f"| {r.calls} | {r.busiest} | {used} "
+            f"| {r.wall:.1f} | {r.ideal:.1f} | {r.efficiency:.0%} |"
         )
     return "\n".join(lines)
 
@@ -175,19 +261,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=2.0, help="seconds per call; 2")
     parser.add_argument("--corpus", type=Path, default=Settings.from_env().corpus_dir)
+    names = [config.name for config in CONFIGS]
+    parser.add_argument("--only", nargs="+", choices=names, help="these configurations only")
     args = parser.parse_args()
     pdf = args.corpus / "pdfs" / BOOK
     if not pdf.exists():
         sys.exit(f"error: {pdf} not found (set FOLIO_CORPUS_DIR or --corpus)")
     rows = []
+    configs = [config for config in CONFIGS if not args.only or config.name in args.only]
     with FakeLLM() as fake, tempfile.TemporaryDirectory(prefix="folio-bench-llm-") as tmp:
-        for number, config in enumerate(CONFIGS):
+        for number, config in enumerate(configs):
             print(f"{config} …", file=sys.stderr, flush=True)
             started = time.perf_counter()
             folder = Path(tmp) / str(number)
             folder.mkdir()
             rows.append(run(pdf, config, args.latency, folder, fake))
             print(f"  {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+            print(table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
     print(f"{BOOK}, limit 8, gemini on the fake server at {args.latency} s per call\n")
     print(table(rows))
     print(

@@ -420,6 +420,10 @@ class Server(ThreadingHTTPServer):
     """A threading HTTP server carrying the shared state."""
 
     daemon_threads = True
+    # The listen backlog (socketserver's default is 5): a benchmark opens 64 connections at
+    # once (8 slots x 8 batches), and a full backlog delays a connection by a SYN retry
+    # (1 s), which shifts the request times the log records.
+    request_queue_size = 256
 
     def __init__(self, host: str, port: int) -> None:
         self.state = State()

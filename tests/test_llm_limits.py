@@ -30,7 +30,8 @@ WINDOW = 1.0
 RPM = 4
 
 # A worker process: the openai processor on the fake, one sentence a batch, limited through
-# Redis or a SQLite file. argv: fake URL, limiter URL, key prefix, rpm, window, sentences.
+# Redis or a SQLite file, `concurrency` batches at once. argv: fake URL, limiter URL, key
+# prefix, rpm, window, sentences, concurrency.
 WORKER = """
 import sys
 from folio.pipeline.processors.llm.limits import make_limiter
@@ -39,8 +40,12 @@ from folio.pipeline.processors import LLMConfig, ProcessContext, get_processor
 
 url, limits_url, prefix = sys.argv[1:4]
 rpm, window, count = int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+concurrency = int(sys.argv[7])
 limiter = make_limiter(limits_url, rpm, 10**9, window, prefix)
-config = LLMConfig("openai", "small", base_url=url + "/v1", batch_items=1, max_attempts=1)
+config = LLMConfig(
+    "openai", "small", base_url=url + "/v1", batch_items=1, max_attempts=1,
+    concurrency=concurrency,
+)
 text = "Il marchait dans la rue, et le soleil brillait sur les toits de la ville endormie."
 sentences = [Sentence(1, i, text) for i in range(count)]
 output = get_processor("openai", config).process(
@@ -125,13 +130,15 @@ def test_a_limiter_counts_tokens_per_model(store: tuple[str, str]) -> None:
     limiter.acquire("a", 5000)  # more than the whole budget: clamped, never blocked forever
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
 @pytest.mark.parametrize("store", ["redis", "sqlite"])
 def test_two_processes_sharing_a_limit_never_exceed_it(
-    fake: FakeLLM, redis_url: str, prefix: str, tmp_path: Path, store: str
+    fake: FakeLLM, redis_url: str, prefix: str, tmp_path: Path, store: str, concurrency: int
 ) -> None:
+    # With concurrency 4, each process has up to 4 requests waiting on the limit at once.
     count = 8
     url = redis_url if store == "redis" else f"sqlite:///{tmp_path / 'limits.db'}"
-    args = [fake.url, url, prefix, str(RPM), str(WINDOW), str(count)]
+    args = [fake.url, url, prefix, str(RPM), str(WINDOW), str(count), str(concurrency)]
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, *args]) for _ in range(2)]
     assert [worker.wait(60) for worker in workers] == [0, 0]
     times = [entry.time for entry in fake.log]

@@ -190,13 +190,20 @@ def test_a_hang_is_cut_by_the_timeout(fake: FakeLLM, provider: str) -> None:
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_unreachable_server_falls_back_to_local(provider: str) -> None:
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_unreachable_server_falls_back_to_local(provider: str, concurrency: int) -> None:
     sentences = sample()
-    processor = get_processor(provider, config(provider, closed_port_url(), batch_items=2))
+    changes = {"batch_items": 2, "concurrency": concurrency}
+    processor = get_processor(provider, config(provider, closed_port_url(), **changes))
     output = processor.process(sentences, SETTINGS)
     check_output(provider, output, sentences, expected_repaired(sentences, ALL))
-    # The first batch spends its attempts; the others go local without a call.
-    assert output.usage.calls == 4
+    if concurrency == 1:
+        # The first batch spends its attempts; the others go local without a call.
+        assert output.usage.calls == 4
+    else:
+        # The three batches ask at once: one spends its 4 attempts, the others stop at their
+        # next attempt and go local. A dead endpoint costs at most `concurrency` batches.
+        assert 4 <= output.usage.calls <= 3 * 4
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -237,7 +244,8 @@ def test_a_body_that_is_no_answer_ends_repaired(provider: str) -> None:
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_cancel_stops_before_the_next_batch(fake: FakeLLM, provider: str) -> None:
     sentences = sample()
-    processor = get_processor(provider, config(provider, fake.url, batch_items=1))
+    # One batch after the other (concurrency 1): test_llm_concurrency.py cancels concurrent ones.
+    processor = get_processor(provider, config(provider, fake.url, batch_items=1, concurrency=1))
     context = ProcessContext(should_stop=lambda: len(fake.log) >= 2)
     output = processor.process(sentences, SETTINGS, context)
     time.sleep(0.3)
@@ -329,7 +337,9 @@ def json_object_only(path: str, body: dict[str, Any], headers: Mapping[str, str]
 def test_openai_falls_back_to_json_object() -> None:
     sentences = sample()
     with StubServer(json_object_only) as stub:
-        processor = get_processor("openai", config("openai", stub.url, batch_items=2))
+        # One batch after the other, so that the switch shows in the order of the requests.
+        changes = {"batch_items": 2, "concurrency": 1}
+        processor = get_processor("openai", config("openai", stub.url, **changes))
         output = processor.process(sentences, SETTINGS)
         formats = [body["response_format"]["type"] for body in stub.requests]
     assert isinstance(processor, OpenAICompatibleProcessor)

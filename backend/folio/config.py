@@ -160,6 +160,8 @@ def llm_config(environ: Mapping[str, str], provider: str) -> LLMConfig:
         models=env_list(environ, prefix + "MODELS", DEFAULT_ALLOWED_MODELS[provider]),
         timeout_seconds=env_float(environ, "FOLIO_LLM_TIMEOUT_SECONDS", 60.0, minimum=0.01),
         batch_items=env_int(environ, "FOLIO_LLM_BATCH_ITEMS", 20),
+        # A chunk's batches in flight at once, all within the shared rate limit (1..64).
+        concurrency=env_int(environ, "FOLIO_LLM_CONCURRENCY", 8),
         context_sentences=env_int(environ, "FOLIO_LLM_CONTEXT_SENTENCES", 2, minimum=0),
         max_attempts=env_int(environ, "FOLIO_LLM_MAX_ATTEMPTS", 4),
         backoff_seconds=env_float(environ, "FOLIO_LLM_BACKOFF_SECONDS", 1.0),

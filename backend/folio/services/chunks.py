@@ -324,7 +324,11 @@ def _run(job: Job, chunk: JobChunk, claim: Claim) -> ChunkResult:
 
 
 def _should_stop(keeper: LeaseKeeper, job_id: uuid.UUID) -> Callable[[], bool]:
-    """Before each LLM batch: stop on a cancel, or once the heartbeat lost the claim."""
+    """Before each LLM request: stop on a cancel, or once the heartbeat lost the claim.
+
+    It uses this thread's database session: the LLM processor calls it only on the thread
+    that runs the chunk, even when the chunk's batches run concurrently (llm/batches.py).
+    """
 
     def should_stop() -> bool:
         requested = db.session.scalar(select(Job.cancel_requested_at).where(Job.id == job_id))

@@ -11,6 +11,7 @@ PROVIDERS = ("gemini", "openai")
 FALLBACK_LOCAL, FALLBACK_FAIL = "local", "fail"
 FALLBACKS = (FALLBACK_LOCAL, FALLBACK_FAIL)
 REDACTED = "[redacted]"
+MAX_CONCURRENCY = 64
 # A current Flash model for Gemini; for a self-hosted server, a small multilingual model that
 # Ollama and vLLM serve under these names (set FOLIO_OPENAI_MODEL to what yours serves).
 DEFAULT_MODELS = {"gemini": "gemini-2.5-flash", "openai": "qwen2.5:7b-instruct"}
@@ -37,6 +38,8 @@ class LLMConfig:
     models: tuple[str, ...] = ()
     timeout_seconds: float = 60.0
     batch_items: int = 20
+    # Batches of one chunk in flight at once, each through the shared rate limit.
+    concurrency: int = 8
     context_sentences: int = 2
     max_attempts: int = 4
     backoff_seconds: float = 1.0
@@ -56,6 +59,8 @@ class LLMConfig:
             raise ValueError(f"the {self.provider} processor needs a model name")
         if self.batch_items < 1 or self.max_attempts < 1 or self.context_sentences < 0:
             raise ValueError("batch size and attempts must be at least 1, context at least 0")
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise ValueError(f"the LLM concurrency must be in 1..{MAX_CONCURRENCY}")
         if self.timeout_seconds <= 0 or not 0 <= self.drift_threshold <= 1:
             raise ValueError("the timeout must be positive and the drift threshold in 0..1")
 

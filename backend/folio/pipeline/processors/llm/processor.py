@@ -7,13 +7,19 @@ still fails is split by the local normalizer and flagged `repaired`. A request t
 (429, 5xx, timeout, connection) is retried with backoff up to `max_attempts`; a model that
 never answers makes the rest of the chunk go local (flagged), or raises `LLMUnavailable`
 when the fallback is "fail". The cancel flag is checked before every request.
+
+A chunk's batches run concurrently, `concurrency` at a time (`batches.py`), each request
+through the shared rate limit; every batch keeps its own results and usage, and they are
+put together in batch order, so the output is the same as one batch after the other.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import random
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,8 +29,9 @@ import httpx2
 
 from folio.pipeline.errors import PipelineError
 from folio.pipeline.model import CUT_LLM, OutputSentence, ProcessSettings, Sentence, Usage
-from folio.pipeline.processors.base import ProcessContext, ProcessOutput
+from folio.pipeline.processors.base import Limiter, ProcessContext, ProcessOutput
 from folio.pipeline.processors.llm.answers import check_answer
+from folio.pipeline.processors.llm.batches import Gate, run_concurrently
 from folio.pipeline.processors.llm.config import FALLBACK_FAIL, LLMConfig
 from folio.pipeline.processors.llm.prompt import PROMPT_VERSION, Prompt, build_prompt
 from folio.pipeline.processors.llm.retry import backoff_delay
@@ -82,7 +89,11 @@ class Reply:
 
 
 class _Stopped(Exception):
-    """The cancel flag was raised."""
+    """The cancel flag was raised (or the run halted): no new request starts."""
+
+
+class _Degraded(Exception):
+    """Another batch found the model unavailable: the rest of the chunk goes local."""
 
 
 class _Unavailable(Exception):
@@ -94,20 +105,33 @@ class _Unavailable(Exception):
 
 @dataclass(slots=True)
 class _Run:
-    """The state of one `process` call."""
+    """What the batches of one `process` call share; safe to use from their threads."""
 
     settings: ProcessSettings
-    context: ProcessContext
+    gate: Gate
+    limiter: Limiter | None
+    degraded: threading.Event = field(default_factory=threading.Event)
+    failure: _Unavailable | None = None  # the model failed for good and the fallback is "fail"
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def check(self) -> None:
+        """Before a request: stop on the cancel flag, go local if the model is unavailable."""
+        if self.gate.should_stop():
+            raise _Stopped
+        if self.degraded.is_set():
+            raise _Degraded
+
+
+@dataclass(slots=True)
+class _Batch:
+    """One batch's items (indices into the kept sentences) and what it produced; written
+    only by the thread that runs it, read by `process` once every batch is done."""
+
+    indices: list[int]
     usage: Usage = field(default_factory=Usage)
     results: dict[str, list[OutputSentence]] = field(default_factory=dict)
-    stopped: bool = False
-    degraded: bool = False  # the model failed a batch: the rest of the chunk goes local
     retried: int = 0
     repaired: int = 0
-
-    def check_stop(self) -> None:
-        if self.context.should_stop():
-            raise _Stopped
 
 
 class LLMProcessor:
@@ -148,52 +172,63 @@ class LLMProcessor:
         context: ProcessContext | None = None,
     ) -> ProcessOutput:
         """Rewrite the sentences longer than the limit; pass the others through."""
-        run = _Run(settings, context or ProcessContext())
+        context = context or ProcessContext()
+        run = _Run(settings, Gate(context.should_stop), context.limiter)
         kept = [s for s in sentences if settings.include_headings or not s.heading]
         long = [i for i, s in enumerate(kept) if self._needs_model(s, settings)]
-        if long:
+        size = self.config.batch_items
+        batches = [_Batch(long[start : start + size]) for start in range(0, len(long), size)]
+        if batches:
             self._open()
             try:
-                self._batches(kept, long, run)
+                tasks = [functools.partial(self._batch, kept, batch, run) for batch in batches]
+                run_concurrently(tasks, self.config.concurrency, run.gate)
             finally:
                 self._close()
-        output = self._assemble(kept, run)
-        return ProcessOutput(output, run.usage, run.stopped, run.retried, run.repaired)
+        usage = sum((batch.usage for batch in batches), Usage())
+        if run.gate.error is not None:
+            raise run.gate.error
+        if run.failure is not None:
+            # from None: the chain would print the provider's error, which may quote a request.
+            raise LLMUnavailable(self._unavailable_message(run.failure), usage) from None
+        results = {k: v for batch in batches for k, v in batch.results.items()}
+        output = self._assemble(kept, results, settings, run.gate.cancelled)
+        retried = sum(batch.retried for batch in batches)
+        repaired = sum(batch.repaired for batch in batches)
+        return ProcessOutput(output, usage, run.gate.cancelled, retried, repaired)
 
     @staticmethod
     def _needs_model(sentence: Sentence, settings: ProcessSettings) -> bool:
         return not sentence.heading and count_words(sentence.text) > settings.limit
 
-    def _batches(self, kept: list[Sentence], long: list[int], run: _Run) -> None:
-        size = self.config.batch_items
-        for start in range(0, len(long), size):
-            try:
-                self._batch(kept, long[start : start + size], run)
-            except _Stopped:
-                run.stopped = True
-                return
-
-    def _batch(self, kept: list[Sentence], indices: list[int], run: _Run) -> None:
-        items = [kept[i] for i in indices]
-        if run.degraded:
-            self._repair(items, run)
+    def _batch(self, kept: list[Sentence], batch: _Batch, run: _Run) -> None:
+        """Ask for one batch, repair what failed; runs on a worker thread."""
+        items = [kept[i] for i in batch.indices]
+        if run.degraded.is_set():
+            self._repair(items, batch, run)
             return
-        context = _neighbours(kept, indices[0], indices[-1], self.config.context_sentences)
+        first, last = batch.indices[0], batch.indices[-1]
+        context = _neighbours(kept, first, last, self.config.context_sentences)
         try:
-            failing = self._ask(items, context, run)
-        except _Unavailable as error:
-            failing = [item for item in items if item.source_id not in run.results]
-            self._unavailable(error, run)
-        self._repair(failing, run)
+            failing = self._ask(items, context, run, batch)
+        except _Stopped:
+            return  # the batch stays incomplete: the output ends before it
+        except (_Unavailable, _Degraded) as error:
+            if isinstance(error, _Unavailable) and not self._unavailable(error, run):
+                return  # the fallback is "fail": process raises LLMUnavailable
+            failing = [item for item in items if item.source_id not in batch.results]
+        self._repair(failing, batch, run)
 
-    def _ask(self, items: list[Sentence], context: list[str], run: _Run) -> list[Sentence]:
+    def _ask(
+        self, items: list[Sentence], context: list[str], run: _Run, batch: _Batch
+    ) -> list[Sentence]:
         """Ask for `items`, then once more for those that failed; return those still failing."""
-        problems = self._ask_once(items, context, run, None)
+        problems = self._ask_once(items, context, run, batch, None)
         if not problems:
             return []
-        run.retried += len(problems)
+        batch.retried += len(problems)
         again = [item for item in items if item.source_id in problems]
-        problems = self._ask_once(again, context, run, problems)
+        problems = self._ask_once(again, context, run, batch, problems)
         return [item for item in again if item.source_id in problems]
 
     def _ask_once(
@@ -201,14 +236,15 @@ class LLMProcessor:
         items: list[Sentence],
         context: list[str],
         run: _Run,
+        batch: _Batch,
         problems: dict[str, str] | None,
     ) -> dict[str, str]:
         prompt = build_prompt(items, context, run.settings, problems, self.prompt_version)
-        reply = self._call(prompt, run)
+        reply = self._call(prompt, run, batch)
         checked = check_answer(reply.text, items, run.settings, self.config.drift_threshold)
         by_id = {item.source_id: item for item in items}
         for source_id, pieces in checked.accepted.items():
-            run.results[source_id] = self._pieces(by_id[source_id], pieces)
+            batch.results[source_id] = self._pieces(by_id[source_id], pieces)
         if checked.problems or checked.extra_ids:
             logger.warning(
                 "%s answer rejected for %d of %d items %s (%d unknown ids ignored)",
@@ -220,15 +256,16 @@ class LLMProcessor:
             )
         return checked.problems
 
-    def _call(self, prompt: Prompt, run: _Run) -> Reply:
-        """One request, retried on transient failures; raises _Unavailable or _Stopped."""
+    def _call(self, prompt: Prompt, run: _Run, batch: _Batch) -> Reply:
+        """One request, retried on transient failures; raises _Unavailable, _Stopped or
+        _Degraded (another batch found the model unavailable)."""
         attempts = self.config.max_attempts
         for attempt in range(1, attempts + 1):
-            run.check_stop()
-            if run.context.limiter is not None:
-                run.context.limiter.acquire(self.model, prompt.estimated_tokens)
-                run.check_stop()  # the wait may have been long
-            run.usage += Usage(calls=1)
+            run.check()
+            if run.limiter is not None:
+                run.limiter.acquire(self.model, prompt.estimated_tokens)
+                run.check()  # the wait may have been long
+            batch.usage += Usage(calls=1)
             try:
                 reply = self._send(prompt)
             except LLMCallError as error:
@@ -237,7 +274,7 @@ class LLMProcessor:
                     raise _Unavailable(error, attempt) from None
                 self._pause(delay, run)
                 continue
-            run.usage += Usage(0, reply.tokens_in, reply.tokens_out)
+            batch.usage += Usage(0, reply.tokens_in, reply.tokens_out)
             return reply
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -259,29 +296,39 @@ class LLMProcessor:
 
     @staticmethod
     def _pause(seconds: float, run: _Run) -> None:
-        """Sleep `seconds`, looking at the cancel flag on the way."""
+        """Sleep `seconds`, looking at the cancel flag (and the other batches) on the way."""
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
-            run.check_stop()
+            run.check()
             time.sleep(min(left, _PAUSE_STEP))
 
-    def _unavailable(self, error: _Unavailable, run: _Run) -> None:
-        message = self.config.redact(
+    def _unavailable_message(self, error: _Unavailable) -> str:
+        return self.config.redact(
             f"The {self.name} model {self.model} did not answer "
             f"(after {error.attempts} attempt(s)): {error.error.reason}"
         )
-        if self.config.fallback == FALLBACK_FAIL:
-            # from None: the chain would print the provider's error, which may quote a request.
-            raise LLMUnavailable(message, run.usage) from None
-        logger.warning("%s; the rest of the chunk goes through the local normalizer", message)
-        run.degraded = True
 
-    def _repair(self, items: Sequence[Sentence], run: _Run) -> None:
+    def _unavailable(self, error: _Unavailable, run: _Run) -> bool:
+        """A batch's model failed for good: True if the chunk goes local (fallback "local"),
+        False if the run halts (fallback "fail": `process` raises `LLMUnavailable`)."""
+        with run.lock:
+            if self.config.fallback == FALLBACK_FAIL:
+                run.failure = run.failure or error
+                run.gate.halt()
+                return False
+            first = not run.degraded.is_set()
+            run.degraded.set()
+        if first:
+            message = self._unavailable_message(error)
+            logger.warning("%s; the rest of the chunk goes through the local normalizer", message)
+        return True
+
+    def _repair(self, items: Sequence[Sentence], batch: _Batch, run: _Run) -> None:
         """Split `items` with the local normalizer, flagged as repaired."""
         for item in items:
             pieces = self._local.split(item, run.settings)
-            run.results[item.source_id] = [dataclasses.replace(p, repaired=True) for p in pieces]
-            run.repaired += 1
+            batch.results[item.source_id] = [dataclasses.replace(p, repaired=True) for p in pieces]
+            batch.repaired += 1
 
     def _pieces(self, source: Sentence, texts: list[str]) -> list[OutputSentence]:
         return [
@@ -298,20 +345,26 @@ class LLMProcessor:
             for part, text in enumerate(texts)
         ]
 
-    def _assemble(self, kept: list[Sentence], run: _Run) -> list[OutputSentence]:
+    def _assemble(
+        self,
+        kept: list[Sentence],
+        results: dict[str, list[OutputSentence]],
+        settings: ProcessSettings,
+        stopped: bool,
+    ) -> list[OutputSentence]:
         """Every kept sentence's pieces in reading order; after a cancel, those done."""
         out: list[OutputSentence] = []
         for sentence in kept:
-            pieces = run.results.get(sentence.source_id)
-            if pieces is None and self._needs_model(sentence, run.settings):
-                # Only a cancel leaves a long sentence unanswered: every batch that ran
-                # recorded each of its items, from the model or from the local repair.
-                assert run.stopped, f"{sentence.source_id} was lost"
+            pieces = results.get(sentence.source_id)
+            if pieces is None and self._needs_model(sentence, settings):
+                # Only a cancel leaves a long sentence unanswered: every batch that ran to
+                # its end recorded each of its items, from the model or the local repair.
+                assert stopped, f"{sentence.source_id} was lost"
                 break
             if pieces is None:
                 pieces = [
                     dataclasses.replace(piece, processor=self.name)
-                    for piece in self._local.split(sentence, run.settings)
+                    for piece in self._local.split(sentence, settings)
                 ]
             out.extend(pieces)
         return out
