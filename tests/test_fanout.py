@@ -18,21 +18,18 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from books import BOOKS
 from databases import REDIS_URL, check_postgres, check_redis, fresh_postgres_database
-from factories import PASSWORD, make_user
 from folio.extensions import db
 from folio.models import ChunkStatus, Job, JobChunk, LedgerEntry
 from pdfmaker import book_pages, make_pdf
-from workers import Stack, running_stack, stack_environ, wait_for
+from workers import Stack, StackUser, running_stack, stack_environ, wait_for
 
 pytestmark = pytest.mark.corpus
 FOLIO = str(Path(sys.executable).with_name("folio"))
 BROKER_DB, RESULTS_DB = 14, 13
-FINAL = {"completed", "partial", "failed", "cancelled"}
 
 
 def redis_url(number: int) -> str:
@@ -69,63 +66,6 @@ def embedded(tmp_path: Path) -> Iterator[Stack]:
     """The embedded stack."""
     with embedded_stack(tmp_path) as stack:
         yield stack
-
-
-class User:
-    """A signed-in user of the stack's API (the Flask test client, the real app)."""
-
-    def __init__(self, app: Flask, email: str, credits: int) -> None:
-        self.app = app
-        self.client: FlaskClient = app.test_client()
-        with app.app_context():
-            make_user(email, granted=credits)
-        token = self.client.post(
-            "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
-        ).get_json()["access_token"]
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def submit(self, pdf: Path, **settings: Any) -> str:
-        """Upload `pdf` and confirm a job on it; the job id."""
-        with pdf.open("rb") as handle:
-            upload = self.client.post(
-                "/api/v1/uploads",
-                data={"file": (handle, pdf.name, "application/pdf")},
-                headers=self.headers,
-                content_type="multipart/form-data",
-            )
-        assert upload.status_code == 201, upload.get_json()
-        job = self.client.post(
-            "/api/v1/jobs",
-            json={"upload_id": upload.get_json()["id"], "settings": {"limit": 8, **settings}},
-            headers=self.headers,
-        )
-        assert job.status_code == 202, job.get_json()
-        return str(job.get_json()["id"])
-
-    def job(self, job_id: str) -> dict[str, Any]:
-        """GET /jobs/{id}."""
-        response = self.client.get(f"/api/v1/jobs/{job_id}", headers=self.headers)
-        assert response.status_code == 200, response.get_json()
-        return dict(response.get_json())
-
-    def wait(self, job_id: str, timeout: float, until: set[str] = FINAL) -> list[dict[str, Any]]:
-        """Poll the job until its status is in `until`; every answer seen, in order."""
-        seen: list[dict[str, Any]] = []
-
-        def reached() -> bool:
-            seen.append(self.job(job_id))
-            return seen[-1]["status"] in until
-
-        wait_for(reached, timeout, f"job {job_id} to reach {sorted(until)}")
-        return seen
-
-    def download(self, job_id: str, fmt: str = "jsonl") -> bytes:
-        """The job's sentences as an export file."""
-        response = self.client.get(
-            f"/api/v1/jobs/{job_id}/download?format={fmt}", headers=self.headers
-        )
-        assert response.status_code == 200, response.get_json()
-        return bytes(response.data)
 
 
 def cli_jsonl(pdf: Path, tmp_path: Path) -> bytes:
@@ -167,7 +107,7 @@ def test_a_novel_end_to_end(
     stack: Stack = request.getfixturevalue(mode)
     stack.start_worker("w1")
     app = stack.app()
-    user = User(app, "reader@example.com", credits=1000)
+    user = StackUser(app, "reader@example.com", credits=1000)
     job_id = user.submit(flaubert(corpus_dir))
     seen = user.wait(job_id, 120)
     final = seen[-1]
@@ -184,7 +124,7 @@ def test_cancel_mid_way(corpus_dir: Path, production: Stack) -> None:
     production.inject_faults(delay_seconds=0.3)
     production.start_worker("w1")
     app = production.app()
-    user = User(app, "reader@example.com", credits=1000)
+    user = StackUser(app, "reader@example.com", credits=1000)
     job_id = user.submit(flaubert(corpus_dir), chunk_pages=5)
     user.wait(job_id, 60, until={"running"})
     wait_for(lambda: user.job(job_id)["processed_chunks"] >= 3, 60, "three chunks done")
@@ -214,7 +154,7 @@ def test_a_worker_killed_mid_chunk(corpus_dir: Path, tmp_path: Path, production:
     victim = production.start_worker("victim", concurrency=1)
     production.start_beat()
     app = production.app()
-    user = User(app, "reader@example.com", credits=1000)
+    user = StackUser(app, "reader@example.com", credits=1000)
     job_id = user.submit(flaubert(corpus_dir))
     wait_for(
         lambda: any(row.status == ChunkStatus.RUNNING for row in chunks(app, job_id)),
@@ -237,7 +177,7 @@ def test_the_broker_loses_its_messages(corpus_dir: Path, production: Stack) -> N
     production.start_worker("w1", concurrency=1)
     production.start_beat()
     app = production.app()
-    user = User(app, "reader@example.com", credits=1000)
+    user = StackUser(app, "reader@example.com", credits=1000)
     job_id = user.submit(flaubert(corpus_dir))
     wait_for(lambda: user.job(job_id)["processed_chunks"] >= 2, 60, "two chunks done")
     redis.Redis.from_url(redis_url(BROKER_DB)).flushdb()
@@ -256,7 +196,7 @@ def test_a_failing_chunk_then_retry(corpus_dir: Path, tmp_path: Path, production
     production.inject_faults(fail_chunks=[3])
     production.start_worker("w1")
     app = production.app()
-    user = User(app, "reader@example.com", credits=1000)
+    user = StackUser(app, "reader@example.com", credits=1000)
     job_id = user.submit(flaubert(corpus_dir))
     final = user.wait(job_id, 120)[-1]
     assert final["status"] == "partial"
@@ -283,7 +223,7 @@ def test_a_short_job_is_not_stuck_behind_a_novel(corpus_dir: Path, production: S
     production.inject_faults(delay_seconds=0.1)
     production.start_worker("w1", concurrency=1)
     app = production.app()
-    user = User(app, "reader@example.com", credits=2000)
+    user = StackUser(app, "reader@example.com", credits=2000)
     novel = user.submit(flaubert(corpus_dir), chunk_pages=5)  # 89 chunks
     pages = [[["Une page courte, avec une phrase de texte ordinaire."]] for _ in range(10)]
     short_pdf = make_pdf(production.data_dir / "short.pdf", book_pages(pages))

@@ -24,8 +24,9 @@ from folio.pipeline.model import ProcessSettings, Usage
 from folio.pipeline.processors.llm.pricing import credits_for
 from folio.pipeline.runner import run_document
 from pdfmaker import book_pages, make_pdf
-from test_fanout import User, chunks, ledger, production  # noqa: F401  (fixture)
+from test_fanout import chunks, ledger, production  # noqa: F401  (fixture)
 from workers import Stack, wait_for
+from workers import StackUser as User
 
 pytestmark = pytest.mark.corpus
 

@@ -125,3 +125,10 @@ def test_impossible_settings_are_refused(limit: int, min_words: int) -> None:
 def test_unknown_processor_is_refused() -> None:
     with pytest.raises(InvalidSettings, match="local"):
         get_processor("gpt-17")
+
+
+def test_a_huge_sentence_is_not_parsed_but_kept_whole_in_units() -> None:
+    text = " ".join(["mot"] * 5_000) + "."
+    (row,) = rows(text)
+    assert row.over_limit and row.text == text
+    assert len(row.units) >= 5_000 // 8

@@ -28,8 +28,9 @@ from folio.models import ChunkStatus, Job
 from folio.services import storage
 from folio.services.lanes import CONTROL_QUEUE, chunk_queues
 from runner import ENTRYPOINT
-from test_fanout import User, chunks, cli_jsonl, flaubert, ledger, redis_url
+from test_fanout import chunks, cli_jsonl, flaubert, ledger, redis_url
 from workers import LANES, Stack, running_stack, stack_environ, wait_for
+from workers import StackUser as User
 
 pytestmark = pytest.mark.corpus
 # Broker and results share one database that no other test module uses.

@@ -22,12 +22,15 @@ from typing import Any
 
 import flask_migrate
 from flask import Flask
+from flask.testing import FlaskClient
 
+from factories import PASSWORD, make_user
 from folio.app import create_app
 from folio.config import Settings
 from folio.extensions import db
 from folio.services.lanes import CONTROL_QUEUE, chunk_queues
 
+FINAL = {"completed", "partial", "failed", "cancelled"}
 CELERY = str(Path(sys.executable).with_name("celery"))
 TESTS_DIR = str(Path(__file__).resolve().parent)
 
@@ -169,3 +172,60 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class StackUser:
+    """A signed-in user of the stack's API (the Flask test client, the real app)."""
+
+    def __init__(self, app: Flask, email: str, credits: int) -> None:
+        self.app = app
+        self.client: FlaskClient = app.test_client()
+        with app.app_context():
+            make_user(email, granted=credits)
+        token = self.client.post(
+            "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+        ).get_json()["access_token"]
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def submit(self, pdf: Path, **settings: Any) -> str:
+        """Upload `pdf` and confirm a job on it; the job id."""
+        with pdf.open("rb") as handle:
+            upload = self.client.post(
+                "/api/v1/uploads",
+                data={"file": (handle, pdf.name, "application/pdf")},
+                headers=self.headers,
+                content_type="multipart/form-data",
+            )
+        assert upload.status_code == 201, upload.get_json()
+        job = self.client.post(
+            "/api/v1/jobs",
+            json={"upload_id": upload.get_json()["id"], "settings": {"limit": 8, **settings}},
+            headers=self.headers,
+        )
+        assert job.status_code == 202, job.get_json()
+        return str(job.get_json()["id"])
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """GET /jobs/{id}."""
+        response = self.client.get(f"/api/v1/jobs/{job_id}", headers=self.headers)
+        assert response.status_code == 200, response.get_json()
+        return dict(response.get_json())
+
+    def wait(self, job_id: str, timeout: float, until: set[str] = FINAL) -> list[dict[str, Any]]:
+        """Poll the job until its status is in `until`; every answer seen, in order."""
+        seen: list[dict[str, Any]] = []
+
+        def reached() -> bool:
+            seen.append(self.job(job_id))
+            return seen[-1]["status"] in until
+
+        wait_for(reached, timeout, f"job {job_id} to reach {sorted(until)}")
+        return seen
+
+    def download(self, job_id: str, fmt: str = "jsonl") -> bytes:
+        """The job's sentences as an export file."""
+        response = self.client.get(
+            f"/api/v1/jobs/{job_id}/download?format={fmt}", headers=self.headers
+        )
+        assert response.status_code == 200, response.get_json()
+        return bytes(response.data)

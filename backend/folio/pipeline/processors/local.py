@@ -18,6 +18,11 @@ from folio.pipeline.processors.shorten import Piece, shorten
 from folio.pipeline.processors.units import sense_groups
 from folio.pipeline.text import count_words
 
+# Longer sentences are not parsed: the longest in the corpus has 116 words, and a hostile
+# document's 300,000-word "sentence" would hold the parser for minutes. They stay whole,
+# flagged, with their reading units.
+MAX_PARSED_WORDS = 250
+
 
 class LocalNormalizer:
     """The `local` processor: see the module docstring."""
@@ -36,7 +41,11 @@ class LocalNormalizer:
     ) -> ProcessOutput:
         """Every kept sentence as rows, in order; the local processor has nothing to cancel."""
         kept = [s for s in sentences if settings.include_headings or not s.heading]
-        long = [s for s in kept if not s.heading and count_words(s.text) > settings.limit]
+        long = [
+            s
+            for s in kept
+            if not s.heading and settings.limit < count_words(s.text) <= MAX_PARSED_WORDS
+        ]
         pieces = dict(
             zip(
                 (s.source_id for s in long),
