@@ -16,7 +16,8 @@ def test_defaults() -> None:
     assert settings.jwt_secret_key == "k" * 40
     assert (settings.jwt_access_minutes, settings.jwt_refresh_days) == (15, 14)
     assert settings.ratelimit_enabled is True
-    assert settings.ratelimit_storage_url == "memory://"
+    # A file every API process shares (gunicorn's workers must count together).
+    assert settings.ratelimit_storage_url == f"sqlite:///{REPO_ROOT / 'var' / 'ratelimits.db'}"
     assert settings.login_rate_limit == "10 per minute"
     assert settings.job_rate_limit == "10 per hour"
     assert settings.trusted_proxies == 0
