@@ -49,13 +49,14 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the test harness: PDFs and PostgreSQL databases
 
 from databases import REDIS_URL, fresh_postgres_database  # noqa: E402
 from folio.config import Settings  # noqa: E402
+from folio.models.job import Job, JobStatus  # noqa: E402
 from pdfmaker import book_pages, make_pdf  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -385,6 +386,23 @@ def job_statuses(url: str) -> Counter[str]:
         engine.dispose()
 
 
+def job_seconds(url: str) -> dict[str, list[float]]:
+    """Seconds from POST /jobs to the final status of each completed job, small and novels."""
+    engine = create_engine(url)
+    query = select(Job.page_count, Job.created_at, Job.finished_at).where(
+        Job.status == JobStatus.COMPLETED, Job.finished_at.is_not(None)
+    )
+    times: dict[str, list[float]] = {"small": [], "novel": []}
+    try:
+        with engine.connect() as conn:
+            for pages, created, finished in conn.execute(query):
+                kind = "novel" if pages > max(SMALL_PAGES) else "small"
+                times[kind].append((finished - created).total_seconds())
+    finally:
+        engine.dispose()
+    return times
+
+
 def drain(url: str, seconds: float) -> tuple[Counter[str], float]:
     """Wait until every job is final or `seconds` have passed; the statuses and time waited."""
     start = time.monotonic()
@@ -526,6 +544,7 @@ class ModeResult:
     after_drain: Counter[str]
     drain_seconds: float
     poll: OpenLoop
+    turnaround: dict[str, list[float]]
     samples: list[tuple[float, dict[str, int], dict[str, int]]]
     pss: list[int]
     largest: dict[str, int]
@@ -559,6 +578,7 @@ def run_mode(
         at_stop = job_statuses(url)
         say(f"{mode}: draining (at most {args.drain_seconds:g} s): {dict(at_stop)}")
         after, waited = drain(url, args.drain_seconds)
+        turnaround = job_seconds(url)  # before the poll test adds jobs of its own
         say(f"{mode}: open-loop polls, {args.poll_rate:g}/s for {args.poll_seconds:g} s")
         targets = poll_targets(stack.port, pdfs["small"][0], 4)
         poll = asyncio.run(open_loop(stack.port, targets, args.poll_rate, args.poll_seconds))
@@ -575,6 +595,7 @@ def run_mode(
             after,
             waited,
             poll,
+            turnaround,
             sampler.samples,
             sampler.pss,
             sampler.largest,
@@ -650,6 +671,17 @@ def report(results: list[ModeResult], args: argparse.Namespace) -> str:
         counts = [str(r.after_drain.get(status, 0)) for r in results]
         if any(c != "0" for c in counts):
             rows.append([f"· {status}", *counts])
+    for kind in ("small", "novel"):
+        label = f"completed {kind} jobs: s from POST /jobs to completed, p50 / p90 / max"
+        cells = []
+        for r in results:
+            times = r.turnaround[kind]
+            cells.append(
+                f"{pct(times, 50) / 1000:.1f} / {pct(times, 90) / 1000:.1f} / {max(times):.1f}"
+                if times
+                else "–"
+            )
+        rows.append([label, *cells])
     rows.append(
         [
             "Locust errors (all requests)",
