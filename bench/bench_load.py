@@ -93,7 +93,9 @@ def flush_redis() -> None:
         redis.Redis.from_url(redis_url(number)).flushdb()
 
 
-def environ_for(mode: str, data_dir: Path, database_url: str, args: argparse.Namespace) -> dict:
+def environ_for(
+    mode: str, data_dir: Path, database_url: str, args: argparse.Namespace
+) -> dict[str, str]:
     """The process environment of one stack: no FOLIO_* variable of the caller leaks in."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("FOLIO_", "CELERY_"))}
     env = {
@@ -311,10 +313,10 @@ def run_locust(stack: Stack, args: argparse.Namespace, pdfs: dict[str, list[Path
     prefix = stack.data_dir / "locust"
     env = {
         **os.environ,
-        "FOLIO_LOAD_NOVELS": os.pathsep.join(map(str, pdfs["novels"])),
-        "FOLIO_LOAD_SMALL": os.pathsep.join(map(str, pdfs["small"])),
-        "FOLIO_LOAD_NOVEL_SHARE": str(args.novel_share),
-        "FOLIO_LOAD_CANCEL_SHARE": str(args.cancel_share),
+        "BENCH_LOAD_NOVELS": os.pathsep.join(map(str, pdfs["novels"])),
+        "BENCH_LOAD_SMALL": os.pathsep.join(map(str, pdfs["small"])),
+        "BENCH_LOAD_NOVEL_SHARE": str(args.novel_share),
+        "BENCH_LOAD_CANCEL_SHARE": str(args.cancel_share),
     }
     command = [
         str(BIN / "locust"),
@@ -397,7 +399,8 @@ def job_seconds(url: str) -> dict[str, list[float]]:
         with engine.connect() as conn:
             for pages, created, finished in conn.execute(query):
                 kind = "novel" if pages > max(SMALL_PAGES) else "small"
-                times[kind].append((finished - created).total_seconds())
+                if finished is not None:
+                    times[kind].append((finished - created).total_seconds())
     finally:
         engine.dispose()
     return times
@@ -420,7 +423,8 @@ class Api:
     """A few plain HTTP calls for the poll test's set-up."""
 
     def __init__(self, port: int) -> None:
-        self.port, self.headers = port, {}
+        self.port = port
+        self.headers: dict[str, str] = {}
 
     def call(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
         """One request; its status, headers and JSON body (None when empty)."""

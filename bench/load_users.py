@@ -7,10 +7,10 @@ jobs on the way, and download the sentences (CSV or JSON) of every job that comp
 Not run alone: bench_load.py starts Locust on this file, with the settings below in the
 environment.
 
-FOLIO_LOAD_NOVELS, FOLIO_LOAD_SMALL  PDFs to upload, os.pathsep-separated (both required)
-FOLIO_LOAD_NOVEL_SHARE               share of uploads that are novels (default 0.25)
-FOLIO_LOAD_CANCEL_SHARE              share of jobs cancelled after a poll or two (default 0.15)
-FOLIO_LOAD_JOB_TIMEOUT               seconds before a job that has not ended counts as stuck (300)
+BENCH_LOAD_NOVELS, BENCH_LOAD_SMALL  PDFs to upload, os.pathsep-separated (both required)
+BENCH_LOAD_NOVEL_SHARE               share of uploads that are novels (default 0.25)
+BENCH_LOAD_CANCEL_SHARE              share of jobs cancelled after a poll or two (default 0.15)
+BENCH_LOAD_JOB_TIMEOUT               seconds before a job that has not ended counts as stuck (300)
 """
 
 from __future__ import annotations
@@ -37,15 +37,15 @@ def _pdfs(name: str) -> list[tuple[str, bytes]]:
     return [(path.name, path.read_bytes()) for path in paths]
 
 
-NOVELS = _pdfs("FOLIO_LOAD_NOVELS")
-SMALL = _pdfs("FOLIO_LOAD_SMALL")
-NOVEL_SHARE = float(os.environ.get("FOLIO_LOAD_NOVEL_SHARE", "0.25"))
-CANCEL_SHARE = float(os.environ.get("FOLIO_LOAD_CANCEL_SHARE", "0.15"))
-JOB_TIMEOUT = float(os.environ.get("FOLIO_LOAD_JOB_TIMEOUT", "300"))
+NOVELS = _pdfs("BENCH_LOAD_NOVELS")
+SMALL = _pdfs("BENCH_LOAD_SMALL")
+NOVEL_SHARE = float(os.environ.get("BENCH_LOAD_NOVEL_SHARE", "0.25"))
+CANCEL_SHARE = float(os.environ.get("BENCH_LOAD_CANCEL_SHARE", "0.15"))
+JOB_TIMEOUT = float(os.environ.get("BENCH_LOAD_JOB_TIMEOUT", "300"))
 
 
 class StuckJobError(Exception):
-    """A job that did not reach a final status within FOLIO_LOAD_JOB_TIMEOUT seconds."""
+    """A job that did not reach a final status within BENCH_LOAD_JOB_TIMEOUT seconds."""
 
 
 class Reader(HttpUser):
