@@ -42,6 +42,18 @@ EXTRACT: dict[str, str] = {
         f"        pg.extract_text(); pg.close()\n{_PEAK}\n"
     ),
 }
+# The pipeline in one process with the French parser switched off: long sentences are kept
+# whole with their reading units, as if no cut were ever accepted (what the parser costs).
+NO_PARSER = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from folio.pipeline.processors import local, shorten\n"
+    "local.shorten = lambda texts, limit, min_words: [[shorten.Piece(t)] for t in texts]\n"
+    "from folio.pipeline.model import ProcessSettings\n"
+    "from folio.pipeline.runner import run_document\n"
+    "run_document(Path(sys.argv[1]), ProcessSettings(), workers=1)\n"
+    f"{_PEAK}\n"
+)
 # Runs the command in argv[1:] and prints the largest ru_maxrss of itself and its descendants.
 # ru_maxrss of RUSAGE_CHILDREN is the peak of the largest single waited-for process, not a sum.
 CLI_WRAPPER = (
@@ -100,6 +112,8 @@ def build(pdf: Path, tmp: Path) -> list[Measure]:
         cli = [str(folio), "process", str(pdf), "--out", str(out), "--workers", str(workers)]
         cmd = [sys.executable, "-c", CLI_WRAPPER, *cli]
         measures.append(Measure(f"Folio CLI pipeline, --workers {workers}", cmd, out))
+    no_parser = [sys.executable, "-c", NO_PARSER, str(pdf)]
+    measures.append(Measure("Folio pipeline without the French parser, 1 process", no_parser))
     for lib, code in EXTRACT.items():
         measures.append(Measure(f"extraction only, {lib}", [sys.executable, "-c", code, str(pdf)]))
     return measures

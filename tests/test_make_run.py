@@ -369,3 +369,38 @@ def test_what_ignores_sigterm_is_killed_with_its_children(
     finally:
         kill_group(supervisor)
         kill_all(marker)
+
+
+# A child that never dies but fails its health check, and one whose check passes.
+WATCHED = """
+import os, sys
+from folio.ops.health import HealthCheck
+from folio.ops.supervisor import Child, Supervisor
+
+sleeper = "import time; print('ready', flush=True); time.sleep(600)"
+wedged = Child("wedged", [sys.executable, "-c", sleeper], dict(os.environ))
+wedged.health = HealthCheck(["false"], every=0.3, grace=0.5)
+healthy = Child("healthy", [sys.executable, "-c", sleeper], dict(os.environ))
+healthy.health = HealthCheck(["true"], every=0.3, grace=0.5)
+sys.exit(Supervisor([wedged, healthy], 5.0, sys.stdout.buffer).run(lambda: None))
+"""
+
+
+def test_a_child_that_fails_its_health_check_is_restarted(tmp_path: Path) -> None:
+    marker = str(tmp_path)
+    log = tmp_path / "supervisor.log"
+    environ = clean_environ(SUPERVISOR_TEST_MARKER=marker)
+    supervisor = start([sys.executable, "-c", WATCHED], environ, log)
+    try:
+        wait_until(
+            lambda: log.read_text().count("started wedged") >= 2, 30, "a restart of wedged", log
+        )
+        text = log.read_text()
+        assert "wedged failed its health check 2 times in a row; restarting it" in text
+        assert "healthy failed" not in text
+        assert text.count("started healthy") == 1
+        supervisor.send_signal(signal.SIGINT)
+        assert supervisor.wait(timeout=STOP_SECONDS) == 0
+    finally:
+        kill_group(supervisor)
+        kill_all(marker)

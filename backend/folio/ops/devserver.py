@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from folio.config import REPO_ROOT, Settings
+from folio.ops.health import HealthCheck
 from folio.ops.supervisor import Child, Supervisor, shown_path
 from folio.taskqueue.heartbeat import HEARTBEAT_FILE
 
@@ -227,7 +228,13 @@ def make_children(
         "flower": ([entrypoint, "flower"], flower_env),
     }
     logs = prepare_logs(log_dir, list(roles))
-    return [Child(name, argv, env, logs[name]) for name, (argv, env) in roles.items()]
+    children = [Child(name, argv, env, logs[name]) for name, (argv, env) in roles.items()]
+    # A worker whose pool is wedged still answers ping: a probe task finds it out.
+    checks = {"worker": "worker", "control": "control-worker"}
+    for child in children:
+        if child.name in checks:
+            child.health = HealthCheck([entrypoint, "healthcheck", checks[child.name]], env)
+    return children
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:

@@ -25,6 +25,8 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
+from folio.ops.health import HealthCheck
+
 PR_SET_PDEATHSIG = 1
 # A second signal this soon after the first is the same Ctrl-C seen twice (make forwards a
 # SIGTERM that the whole group also received), not a request to stop faster.
@@ -55,6 +57,7 @@ class Child:
     started_at: float = 0.0
     backoff: float = 0.0  # the delay before its last restart; 0 while it never died
     restart_at: float | None = None
+    health: HealthCheck | None = None  # a wedged child fails it and is restarted
 
     @property
     def done(self) -> bool:
@@ -151,6 +154,7 @@ class Supervisor:
             for child in self.reap():
                 self.schedule_restart(child)
             self.sweep()
+            self.watch()
             self.restart_due(selector)
             on_idle()
         self.say("stopping every process (press Ctrl-C again to kill them at once)")
@@ -176,9 +180,23 @@ class Supervisor:
         child.process, child.returncode, child.pipe_open = process, None, True
         child.swept, child.restart_at, child.started_at = False, None, time.monotonic()
         child.last_line = b""
+        if child.health is not None:
+            child.health.restart(child.started_at)
         self.note(child, f"started (pid {process.pid})")
         if self.verbose or child.log is None:
             self.say(f"started {child.name} (pid {process.pid})")
+
+    def watch(self) -> None:
+        """Kill each running child that keeps failing its health check: it is restarted."""
+        now = time.monotonic()
+        for child in self.children:
+            running = child.process is not None and child.returncode is None
+            if child.health is None or not running or not child.health.poll(now):
+                continue
+            times = child.health.failures
+            self.note(child, f"failed its health check {times} times in a row: killing it")
+            self.say(f"{child.name} failed its health check {times} times in a row; restarting it")
+            self.signal_child(child, signal.SIGKILL, group=True)
 
     def schedule_restart(self, child: Child) -> None:
         """A child exited on its own: say so, and when it will be started again."""
@@ -211,6 +229,8 @@ class Supervisor:
         """SIGTERM each main process, wait for all, SIGKILL what is left after the grace."""
         for child in self.children:
             child.restart_at = None
+            if child.health is not None:
+                child.health.cancel()
             self.signal_child(child, signal.SIGTERM, group=False)
         deadline = time.monotonic() + self.grace
         killed = False
