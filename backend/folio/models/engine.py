@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Engine, event
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WAL_ATTEMPTS = 50
+
+
+def use_wal(dbapi_connection: Any) -> None:
+    """Switch a SQLite file to WAL, retrying while another process starting at once does too."""
+    # Two connections that both read the file and then both ask for the exclusive lock the
+    # switch needs deadlock; SQLite answers one of them "database is locked" at once, without
+    # waiting out the busy timeout. Once the file is in WAL the pragma takes no lock.
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """Turn on WAL, a busy timeout and foreign keys for a new SQLite connection."""
     cursor = dbapi_connection.cursor()
     try:
-        # WAL lets readers run while one process writes; the API and every Celery worker
-        # write to the same file.
-        cursor.execute("PRAGMA journal_mode=WAL")
         # A writer waits for the lock instead of failing at once with "database is locked".
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # WAL lets readers run while one process writes; the API and every Celery worker
+        # write to the same file.
+        use_wal(dbapi_connection)
         # Off by default in SQLite: without it ON DELETE CASCADE and every FK are ignored.
         cursor.execute("PRAGMA foreign_keys=ON")
         # Durable at each checkpoint rather than each commit: the usual choice with WAL.

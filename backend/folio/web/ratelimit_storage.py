@@ -21,6 +21,8 @@ from typing import Any
 
 from limits.storage import Storage
 
+from folio.models.engine import use_wal
+
 SCHEME = "sqlite"
 PREFIX = f"{SCHEME}:///"
 BUSY_TIMEOUT_SECONDS = 30
@@ -40,7 +42,7 @@ class SQLiteStorage(Storage):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as connection:
             # WAL: a count is read while another process writes one.
-            connection.execute("PRAGMA journal_mode=WAL")
+            use_wal(connection)
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS counts"
                 " (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires REAL NOT NULL)"
