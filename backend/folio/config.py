@@ -328,7 +328,7 @@ class Settings:
             chunk_lease_seconds=env_int(environ, "FOLIO_CHUNK_LEASE_SECONDS", 15),
             chunk_max_attempts=env_int(environ, "FOLIO_CHUNK_MAX_ATTEMPTS", 3),
             chunk_time_limit=env_int(environ, "FOLIO_CHUNK_TIME_LIMIT", 600),
-            reconcile_seconds=env_int(environ, "FOLIO_RECONCILE_SECONDS", 10),
+            reconcile_seconds=env_int(environ, "FOLIO_RECONCILE_SECONDS", 5),
             chord_unlock_seconds=env_int(environ, "FOLIO_CHORD_UNLOCK_SECONDS", 3600),
             upload_ttl_minutes=env_int(environ, "FOLIO_UPLOAD_TTL_MINUTES", 60),
             flower_user=env_str(environ, "FOLIO_FLOWER_USER", "admin"),

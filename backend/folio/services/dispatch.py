@@ -23,6 +23,12 @@ from folio.services.jobstate import ACTIVE
 from folio.services.lanes import CONTROL_QUEUE, chunk_queues
 
 PROCESS_CHUNK = "folio.process_chunk"
+# Message priorities: the brokers serve a lower number first (kombu's Redis transport keeps a
+# list per step 0, 3, 6, 9; the embedded one names its files after it). A chunk sent again
+# (its worker died, its message was lost) runs before the chunks still queued from the
+# first sending, so it is not left behind the rest of the book.
+RESENT_PRIORITY = 0
+FIRST_PRIORITY = 6
 FINALIZE_JOB = "folio.finalize_job"
 # Result backends without native chords (the embedded SQLite one) run Celery's
 # `celery.chord_unlock`, which polls for the end of the header every this many seconds. By
@@ -65,10 +71,10 @@ def chord_unlock_retries() -> int:
 
 
 def send_chunk(chunk: JobChunk, lane: str | None) -> None:
-    """Send one chunk again, outside any chord (the reconciler's re-dispatch)."""
+    """Send one chunk again, outside any chord, ahead of the chunks sent the first time."""
     job = db.session.get(Job, chunk.job_id)
     assert job is not None  # a chunk's job is deleted with its chunks
-    signature = _chunk_signature(job, chunk, utcnow(), lane)
+    signature = _chunk_signature(job, chunk, utcnow(), lane, priority=RESENT_PRIORITY)
     db.session.commit()
     signature.apply_async()
 
@@ -102,7 +108,13 @@ def choose_lane() -> str:
     return min(lanes, key=lambda lane: (load.get(lane, 0), lane))
 
 
-def _chunk_signature(job: Job, chunk: JobChunk, now: datetime, lane: str | None = None) -> Any:
+def _chunk_signature(
+    job: Job,
+    chunk: JobChunk,
+    now: datetime,
+    lane: str | None = None,
+    priority: int = FIRST_PRIORITY,
+) -> Any:
     # A fresh id per sending: revoking an old message never touches the new one.
     task_id = f"chunk-{job.id}-{chunk.index}-{uuid.uuid4().hex[:8]}"
     chunk.task_id, chunk.dispatched_at = task_id, now
@@ -112,6 +124,7 @@ def _chunk_signature(job: Job, chunk: JobChunk, now: datetime, lane: str | None 
         queue=lane or job.lane,
         task_id=task_id,
         immutable=True,
+        priority=priority,
     )
 
 

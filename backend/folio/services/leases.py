@@ -11,7 +11,10 @@ A claim names its holder as `node:pid` (the Celery node and the pool process). W
 process is killed, Celery requeues its message at once (`task_reject_on_worker_lost`), and
 the worker that receives it again usually belongs to the same node: it can see that the
 holder is a process of its own host that no longer exists, and takes the chunk back at once
-(`release_if_holder_died`) instead of waiting for the lease to expire.
+(`release_if_holder_died`) instead of waiting for the lease to expire. The pool process that
+replaces the dead one does not wait for that message (requeued behind the rest of its queue):
+on start it takes back every chunk its node's dead processes held (`release_dead_holders`),
+and the reconciler's `take_back_from` sends them again ahead of their queue.
 docs/adr/0008-short-leases-and-a-pool-probe.md says why a thread.
 """
 
@@ -78,20 +81,54 @@ def release_if_holder_died(job_id: uuid.UUID, index: int, node: str) -> bool:
         )
     ).one_or_none()
     db.session.commit()
-    if row is None or row.worker is None or node_of(row.worker) != node:
+    if row is None or row.worker is None or not _died(row.worker, node):
         return False
-    pid = row.worker.rpartition(":")[2]
-    if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
-        return False
+    return _release(Claim(row.id, row.attempts, row.worker))
+
+
+def release_dead_holders(node: str) -> list[int]:
+    """Put back to pending every chunk that a dead pool process of `node` held; their ids."""
+    rows = db.session.execute(
+        select(JobChunk.id, JobChunk.worker, JobChunk.attempts).where(
+            JobChunk.status == ChunkStatus.RUNNING,
+            JobChunk.worker.startswith(f"{node}:", autoescape=True),
+        )
+    ).all()
+    db.session.commit()
+    return [
+        row.id
+        for row in rows
+        if _died(row.worker, node) and _release(Claim(row.id, row.attempts, row.worker))
+    ]
+
+
+def _died(holder: str, node: str) -> bool:
+    """Whether `holder` is a pool process of this node (so of this host) that is gone."""
+    pid = holder.rpartition(":")[2]
+    return (
+        node_of(holder) == node
+        and pid.isdigit()
+        and int(pid) != os.getpid()
+        and not _alive(int(pid))
+    )
+
+
+def _release(claim: Claim) -> bool:
+    """Put a dead holder's chunk back to pending, if the claim still holds."""
     released = db.session.execute(
         update(JobChunk)
-        .where(*held(Claim(row.id, row.attempts, row.worker)))
+        .where(*held(claim))
         .values(status=ChunkStatus.PENDING, lease_expires_at=None)
-        .returning(JobChunk.id)
+        .returning(JobChunk.job_id, JobChunk.index)
     ).one_or_none()
     db.session.commit()
     if released is not None:
-        logger.warning("Chunk %s of job %s: its process %s died; taken back", index, job_id, pid)
+        logger.warning(
+            "Chunk %s of job %s: its process %s died; taken back",
+            released.index,
+            released.job_id,
+            claim.worker,
+        )
     return released is not None
 
 

@@ -21,6 +21,7 @@ from folio.models import ChunkStatus, Job, JobChunk
 from folio.models.base import utcnow
 from folio.services import dispatch
 from folio.services.jobstate import ACTIVE, cancel_pending_chunks, unfinished_chunks
+from folio.services.leases import release_dead_holders
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,32 @@ def reconcile(now: datetime | None = None) -> Report:
     resent = _resend_lost(now)
     finalized = _finalize_forgotten()
     return Report(expired, cancelled, resent, finalized, delete_expired(now))
+
+
+def take_back_from(node: str) -> int:
+    """Send again at once the chunks that dead pool processes of `node` held; how many.
+
+    Run by every new pool process of the node (it replaces a dead one, or a restarted
+    worker's): sent ahead of their queue (`dispatch.send_chunk`), those chunks run next
+    instead of after a lease and the whole queue. A cancelled job's are left pending, and
+    the next reconcile pass cancels them.
+    """
+    released = release_dead_holders(node)
+    if not released:
+        return 0
+    rows = db.session.execute(
+        select(JobChunk, Job.lane)
+        .join(Job, Job.id == JobChunk.job_id)
+        .where(
+            JobChunk.id.in_(released),
+            JobChunk.status == ChunkStatus.PENDING,
+            Job.status.in_(ACTIVE),
+            Job.cancel_requested_at.is_(None),
+        )
+    ).all()
+    for chunk, lane in rows:
+        dispatch.send_chunk(chunk, lane)
+    return len(rows)
 
 
 def _finish_cancelled(now: datetime) -> int:

@@ -17,6 +17,7 @@ from folio.config import Settings
 from folio.services.dispatch import CHORD_UNLOCK_INTERVAL
 from folio.services.lanes import CONTROL_QUEUE, chunk_queues, probe_queue
 from folio.taskqueue import results, revoked
+from folio.taskqueue.takeback import TakeBack
 
 TASK_MODULES = ["folio.tasks"]
 
@@ -35,6 +36,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery.loader.override_backends = {**celery.loader.override_backends, **results.ALIASES}
     celery.config_from_object(celery_config(settings))
     revoked.install()
+    TakeBack(app).connect()
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
