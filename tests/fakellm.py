@@ -1,8 +1,11 @@
 """A fake LLM server on 127.0.0.1 speaking Gemini `generateContent` and OpenAI chat completions.
 
-Answers are a deterministic rewrite of the `INPUT:` JSON in the prompt; faults are injected on
-request (`POST /_fake/faults`); `GET /_fake/log` and `GET /_fake/stats` report what was seen.
-`FakeLLM` runs it in a thread; fakellm_main.py runs it as its own process.
+Answers are a deterministic rewrite of the `INPUT:` JSON in the prompt: each item cut into
+runs of at most `limit - 2` words (`token_groups`), each made a sentence that stands on its
+own as «On lit : <run>» (every word of the item kept, so most pass Folio's checks, as a
+good model's would). Faults are injected on request (`POST /_fake/faults`); `GET /_fake/log`
+and `GET /_fake/stats` report what was seen. `FakeLLM` runs it in a thread; fakellm_main.py
+runs it as its own process.
 """
 
 from __future__ import annotations
@@ -20,15 +23,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from folio.pipeline.french import check
+
 KINDS = frozenset(
     {"latency", "status_429", "status_500", "malformed_json", "missing_ids", "extra_ids"}
-    | {"overlong", "empty", "drift", "hang"}
+    | {"overlong", "empty", "drift", "hang", "fragment", "dropped"}
 )
 HANG_LIMIT = 60.0
 GEMINI_PATH = re.compile(r"^/(v1|v1beta|v1alpha)/models/([^/:]+):generateContent$")
 CUT_BEFORE = frozenset({"et", "mais", "qui", "que"})
 OPENERS = frozenset({"«", "—", "–", "-", "(", '"'})
 DRIFT = ["Le ciel est bleu.", "Les oiseaux chantent."]
+# What makes each piece a sentence: a subject, a finite verb, and the piece as its object.
+FRAME = ["On", "lit", ":"]
+# A piece must not end on a word that needs what follows (Folio's check reads it as cut short).
+DANGLING = check.DANGLING
 EXTRA_ID = "fake:unknown"
 Reply = tuple[int, dict[str, Any], dict[str, str]]  # status, JSON body, extra headers
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
@@ -66,6 +75,7 @@ class LogEntry:
     completion_tokens: int
     status: int  # 0: no answer was sent (the client gave up during a hang)
     faults: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
     api_key: str | None = None
     json_mode: bool = False
     schema: bool = False
@@ -93,7 +103,15 @@ def _finish(tokens: list[str]) -> str:
 
 def split_text(text: str, limit: int, min_words: int = 2) -> list[str]:
     """Cut `text` into pieces of at most `limit` words, keeping every token in order."""
-    tokens, pieces = text.split(), []
+    return [_finish(tokens) for tokens in token_groups(text, limit, min_words)]
+
+
+def token_groups(
+    text: str, limit: int, min_words: int = 2, never_after: frozenset[str] = frozenset()
+) -> list[list[str]]:
+    """`text`'s tokens in runs of at most `limit` words, cut after , ; : or before et, mais…;
+    never after a word of `never_after`."""
+    tokens, groups = text.split(), []
     limit, floor = max(1, limit), max(1, min(min_words, limit))
     while sum(map(is_word, tokens)) > limit:
         words, best, balanced, fallback = 0, 0, 0, 0
@@ -101,7 +119,7 @@ def split_text(text: str, limit: int, min_words: int = 2) -> list[str]:
             words += is_word(tokens[k - 1])
             if words > limit:
                 break
-            if tokens[k - 1] in OPENERS:
+            if tokens[k - 1] in OPENERS or _bare(tokens[k - 1]) in never_after:
                 continue
             rest = sum(map(is_word, tokens[k:]))
             fallback, balanced = k, k if rest >= floor else balanced
@@ -111,11 +129,11 @@ def split_text(text: str, limit: int, min_words: int = 2) -> list[str]:
             if (after or before) and words >= floor and rest >= floor:
                 best = k
         cut = best or balanced or fallback or 1
-        pieces.append(_finish(tokens[:cut]))
+        groups.append(tokens[:cut])
         tokens = tokens[cut:]
     if tokens:
-        pieces.append(_finish(tokens))
-    return pieces
+        groups.append(tokens)
+    return groups
 
 
 def parse_input(prompt: str) -> dict[str, Any]:
@@ -130,12 +148,27 @@ def parse_input(prompt: str) -> dict[str, Any]:
     return doc
 
 
+def framed(text: str, limit: int, min_words: int = 2) -> list[str]:
+    """`text` as sentences of at most `limit` words that each stand on its own: «On lit : …»."""
+    room = max(1, limit - count_words(" ".join(FRAME)))
+    groups = token_groups(text, room, min_words, DANGLING)
+    return [" ".join([*FRAME, *tokens]).rstrip(",;: ") + _stop(tokens) for tokens in groups]
+
+
+def _bare(token: str) -> str:
+    return token.lower().strip(',;:.!?«»"()—–-').rstrip("'’")
+
+
+def _stop(tokens: list[str]) -> str:
+    last = tokens[-1].rstrip(" »\"')") if tokens else ""
+    return "" if last.endswith((".", "!", "?", "…")) else "."
+
+
 def rewrite(doc: dict[str, Any], faults: Iterable[str] = ()) -> dict[str, Any]:
     """The answer `{"items": [{"id", "sentences"}]}` for an INPUT document, with content faults."""
     limit, floor = int(doc.get("limit", 8)), int(doc.get("min_words", 2))
     items = [
-        {"id": it["id"], "sentences": split_text(str(it["text"]), limit, floor)}
-        for it in doc["items"]
+        {"id": it["id"], "sentences": framed(str(it["text"]), limit, floor)} for it in doc["items"]
     ]
     kinds = set(faults)
     if items and "overlong" in kinds:
@@ -146,11 +179,23 @@ def rewrite(doc: dict[str, Any], faults: Iterable[str] = ()) -> dict[str, Any]:
         items[0]["sentences"] = []
     if items and "drift" in kinds:
         items[0]["sentences"] = list(DRIFT)
+    if items and "fragment" in kinds:  # every word kept, but cut anywhere: fragments
+        items[0]["sentences"] = split_text(str(doc["items"][0]["text"]), limit, floor)
+    if items and "dropped" in kinds:  # close to the source, but its longest words left out
+        items[0]["sentences"] = _dropped(str(doc["items"][0]["text"]), limit, floor)
     if items and "missing_ids" in kinds:
         items.pop()
     if "extra_ids" in kinds:
         items.append({"id": EXTRA_ID, "sentences": ["Une phrase de trop."]})
     return {"items": items}
+
+
+def _dropped(text: str, limit: int, floor: int) -> list[str]:
+    """`framed` pieces of `text` without a quarter of its words, the longest but the last."""
+    tokens = text.split()
+    longest = set(sorted(range(len(tokens) - 1), key=lambda k: -len(tokens[k]))[: len(tokens) // 4])
+    kept = " ".join(t for k, t in enumerate(tokens) if k not in longest)
+    return framed(kept, limit, floor)
 
 
 class State:
@@ -354,6 +399,7 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError as error:
             return _failure(api, 400, str(error))
         entry.items = len(doc["items"])
+        entry.ids = [str(item.get("id")) for item in doc["items"]]
         for rule in rules:
             if rule.kind == "latency" and not self._wait(rule.seconds):
                 return None

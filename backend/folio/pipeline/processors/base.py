@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -20,6 +20,23 @@ class Limiter(Protocol):
         ...
 
 
+class RewriteCache(Protocol):
+    """Model rewrites kept for everyone, by key (`processors.llm.cache.rewrite_key`).
+
+    A value is the rewrite's sentences, or None when the model's answers failed the checks
+    twice (the local rows stand, flagged): either way the model is not asked again. Called
+    only from the thread that runs `process`.
+    """
+
+    def get(self, keys: Sequence[str]) -> dict[str, list[str] | None]:
+        """The entries found among `keys`."""
+        ...
+
+    def put(self, entries: Mapping[str, list[str] | None]) -> None:
+        """Keep `entries` (a key already kept keeps its first value)."""
+        ...
+
+
 def never() -> bool:
     """The default cancel flag: never raised."""
     return False
@@ -30,12 +47,14 @@ class ProcessContext:
     """What the caller supplies around a run: the cancel flag, the rate limit, LLM settings.
 
     `should_stop` is checked before every LLM call; once it returns True no new call starts.
-    `llm` maps a processor name ("gemini", "openai") to its configuration.
+    `llm` maps a processor name ("gemini", "openai") to its configuration; `rewrites` keeps
+    the model's rewrites for every later job (none: every rewrite is asked for).
     """
 
     should_stop: Callable[[], bool] = never
     limiter: Limiter | None = None
     llm: Mapping[str, LLMConfig] = field(default_factory=dict)
+    rewrites: RewriteCache | None = None
 
 
 @dataclass(slots=True)

@@ -7,6 +7,11 @@ the source's distinct words found in the rewrite, and the share of the rewrite's
 words found in the source; the smaller of the two under the threshold (0.7 by default) is
 drift. A faithful split keeps nearly every word (a repeated subject adds a few), so both
 shares stay high; an answer that summarises, invents, or belongs to another item does not.
+
+Then the French parser reads the rewrite, as it reads the local processor's pieces: every
+sentence must stand on its own (`french.check.is_complete`: no fragment), and the rewrite
+must keep at least `CONTENT_SHARE` of the source's nouns, verbs and adjectives, by lemma
+(`french.content`).
 """
 
 from __future__ import annotations
@@ -18,11 +23,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from folio.pipeline.french import parser
+from folio.pipeline.french.check import is_complete
+from folio.pipeline.french.content import kept_share
 from folio.pipeline.model import ProcessSettings, Sentence
 from folio.pipeline.text import count_words, normalize
 
 MALFORMED, MISSING, DUPLICATE = "malformed_json", "missing", "duplicate"
 EMPTY, OVERLONG, SHORT, DRIFT = "empty", "overlong", "short", "drift"
+FRAGMENT, CONTENT = "fragment", "content"
+# The share of the source's content lemmas a rewrite must keep.
+CONTENT_SHARE = 0.9
 _WORD_FORM = re.compile(r"[^\W_]+")
 # Some servers in JSON mode still wrap the object in a Markdown fence.
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
@@ -93,6 +104,18 @@ def item_problem(
         return SHORT
     if overlap(source.text, " ".join(pieces)) < threshold:
         return DRIFT
+    return parsed_problem(source.text, pieces)
+
+
+def parsed_problem(source: str, pieces: list[str]) -> str:
+    """What the parser finds wrong with `pieces` as the rewrite of `source` ("" if nothing)."""
+    docs = parser.parse([source, *pieces])
+    # Read before the lemmas are added: the same check as the local processor's pieces.
+    if not all(is_complete(doc) for doc in docs[1:]):
+        return FRAGMENT
+    parser.lemmatize(docs)
+    if kept_share(docs[0], docs[1:]) < CONTENT_SHARE:
+        return CONTENT
     return ""
 
 

@@ -1,12 +1,17 @@
 """What every LLM processor does, whatever the provider: batch, ask, check, retry, repair.
 
-Only sentences longer than the limit go to the model, in batches of `batch_items`, each with
-its source id and the sentences around the batch as read-only context. Every answer is
-checked (`answers.py`); the items that fail are asked once more, with the reason, and what
-still fails is split by the local normalizer and flagged `repaired`. A request that fails
-(429, 5xx, timeout, connection) is retried with backoff up to `max_attempts`; a model that
-never answers makes the rest of the chunk go local (flagged), or raises `LLMUnavailable`
-when the fallback is "fail". The cancel flag is checked before every request.
+Hybrid: the local processor does what it can first, and only the sentences it had to leave
+over the limit go to the model (a sentence it cut into complete pieces costs nothing). A
+sentence's rewrite is looked up in the shared rewrite cache first (`ProcessContext.rewrites`,
+keyed by `cache.rewrite_key`); the rest go in batches of `batch_items`, each with its source
+id and the sentences around the batch as read-only context. Every answer is checked
+(`answers.py`: the limit, drift, the parser's completeness check, content by lemma); the
+items that fail are asked once more, with the reason, and what still fails keeps the local
+rows, flagged `repaired`. Accepted rewrites and twice-failed items are kept in the cache.
+A request that fails (429, 5xx, timeout, connection) is retried with backoff up to
+`max_attempts`; a model that never answers makes the rest of the chunk go local (flagged),
+or raises `LLMUnavailable` when the fallback is "fail". The cancel flag is checked before
+every request.
 
 A chunk's batches run concurrently, `concurrency` at a time (`batches.py`), each request
 through the shared rate limit; every batch keeps its own results and usage, and they are
@@ -32,6 +37,7 @@ from folio.pipeline.model import CUT_LLM, OutputSentence, ProcessSettings, Sente
 from folio.pipeline.processors.base import Limiter, ProcessContext, ProcessOutput
 from folio.pipeline.processors.llm.answers import check_answer
 from folio.pipeline.processors.llm.batches import Gate, run_concurrently
+from folio.pipeline.processors.llm.cache import rewrite_key
 from folio.pipeline.processors.llm.config import FALLBACK_FAIL, LLMConfig
 from folio.pipeline.processors.llm.prompt import PROMPT_VERSION, Prompt, build_prompt
 from folio.pipeline.processors.llm.retry import backoff_delay
@@ -110,6 +116,7 @@ class _Run:
     settings: ProcessSettings
     gate: Gate
     limiter: Limiter | None
+    local: dict[str, list[OutputSentence]]  # the local processor's rows, by source id
     degraded: threading.Event = field(default_factory=threading.Event)
     failure: _Unavailable | None = None  # the model failed for good and the fallback is "fail"
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -130,6 +137,8 @@ class _Batch:
     indices: list[int]
     usage: Usage = field(default_factory=Usage)
     results: dict[str, list[OutputSentence]] = field(default_factory=dict)
+    # What the cache may keep: accepted sentences, or None for answers that failed twice.
+    rewrites: dict[str, list[str] | None] = field(default_factory=dict)
     retried: int = 0
     repaired: int = 0
 
@@ -171,11 +180,16 @@ class LLMProcessor:
         settings: ProcessSettings,
         context: ProcessContext | None = None,
     ) -> ProcessOutput:
-        """Rewrite the sentences longer than the limit; pass the others through."""
+        """Rewrite what the local processor left over the limit; keep the rest of its rows."""
         context = context or ProcessContext()
-        run = _Run(settings, Gate(context.should_stop), context.limiter)
         kept = [s for s in sentences if settings.include_headings or not s.heading]
-        long = [i for i, s in enumerate(kept) if self._needs_model(s, settings)]
+        local = _by_source(self._local.process(kept, settings).sentences)
+        run = _Run(settings, Gate(context.should_stop), context.limiter, local)
+        wanted = [i for i, s in enumerate(kept) if _needs_model(s, local)]
+        keys = {kept[i].source_id: self._key(kept[i], settings) for i in wanted}
+        cached = context.rewrites.get(list(keys.values())) if context.rewrites and keys else {}
+        results = self._from_cache(kept, wanted, keys, cached, run)
+        long = [i for i in wanted if kept[i].source_id not in results]
         size = self.config.batch_items
         batches = [_Batch(long[start : start + size]) for start in range(0, len(long), size)]
         if batches:
@@ -191,15 +205,37 @@ class LLMProcessor:
         if run.failure is not None:
             # from None: the chain would print the provider's error, which may quote a request.
             raise LLMUnavailable(self._unavailable_message(run.failure), usage) from None
-        results = {k: v for batch in batches for k, v in batch.results.items()}
-        output = self._assemble(kept, results, settings, run.gate.cancelled)
+        if context.rewrites is not None:
+            fresh = {k: v for batch in batches for k, v in batch.rewrites.items()}
+            context.rewrites.put({keys[source_id]: value for source_id, value in fresh.items()})
+        results.update({k: v for batch in batches for k, v in batch.results.items()})
+        output = self._assemble(kept, results, run, run.gate.cancelled)
         retried = sum(batch.retried for batch in batches)
         repaired = sum(batch.repaired for batch in batches)
         return ProcessOutput(output, usage, run.gate.cancelled, retried, repaired)
 
-    @staticmethod
-    def _needs_model(sentence: Sentence, settings: ProcessSettings) -> bool:
-        return not sentence.heading and count_words(sentence.text) > settings.limit
+    def _key(self, sentence: Sentence, settings: ProcessSettings) -> str:
+        return rewrite_key(sentence.text, settings, self.model, self.prompt_version)
+
+    def _from_cache(
+        self,
+        kept: list[Sentence],
+        wanted: list[int],
+        keys: dict[str, str],
+        cached: dict[str, list[str] | None],
+        run: _Run,
+    ) -> dict[str, list[OutputSentence]]:
+        """The rows of the wanted sentences the cache answers for, by source id."""
+        results: dict[str, list[OutputSentence]] = {}
+        for sentence in (kept[i] for i in wanted):
+            key = keys[sentence.source_id]
+            if key not in cached:
+                continue
+            texts = cached[key]
+            results[sentence.source_id] = (
+                self._pieces(sentence, texts) if texts is not None else _repaired(sentence, run)
+            )
+        return results
 
     def _batch(self, kept: list[Sentence], batch: _Batch, run: _Run) -> None:
         """Ask for one batch, repair what failed; runs on a worker thread."""
@@ -217,6 +253,9 @@ class LLMProcessor:
             if isinstance(error, _Unavailable) and not self._unavailable(error, run):
                 return  # the fallback is "fail": process raises LLMUnavailable
             failing = [item for item in items if item.source_id not in batch.results]
+            self._repair(failing, batch, run)
+            return
+        batch.rewrites.update({item.source_id: None for item in failing})
         self._repair(failing, batch, run)
 
     def _ask(
@@ -245,6 +284,7 @@ class LLMProcessor:
         by_id = {item.source_id: item for item in items}
         for source_id, pieces in checked.accepted.items():
             batch.results[source_id] = self._pieces(by_id[source_id], pieces)
+            batch.rewrites[source_id] = pieces
         if checked.problems or checked.extra_ids:
             logger.warning(
                 "%s answer rejected for %d of %d items %s (%d unknown ids ignored)",
@@ -324,10 +364,9 @@ class LLMProcessor:
         return True
 
     def _repair(self, items: Sequence[Sentence], batch: _Batch, run: _Run) -> None:
-        """Split `items` with the local normalizer, flagged as repaired."""
+        """Keep the local rows of `items`, flagged as repaired."""
         for item in items:
-            pieces = self._local.split(item, run.settings)
-            batch.results[item.source_id] = [dataclasses.replace(p, repaired=True) for p in pieces]
+            batch.results[item.source_id] = _repaired(item, run)
             batch.repaired += 1
 
     def _pieces(self, source: Sentence, texts: list[str]) -> list[OutputSentence]:
@@ -341,6 +380,7 @@ class LLMProcessor:
                 processor=self.name,
                 split=len(texts) > 1,
                 cut=CUT_LLM if part else "",
+                source_text=source.text,
             )
             for part, text in enumerate(texts)
         ]
@@ -349,25 +389,41 @@ class LLMProcessor:
         self,
         kept: list[Sentence],
         results: dict[str, list[OutputSentence]],
-        settings: ProcessSettings,
+        run: _Run,
         stopped: bool,
     ) -> list[OutputSentence]:
-        """Every kept sentence's pieces in reading order; after a cancel, those done."""
+        """Every kept sentence's rows in reading order; after a cancel, those done."""
         out: list[OutputSentence] = []
         for sentence in kept:
             pieces = results.get(sentence.source_id)
-            if pieces is None and self._needs_model(sentence, settings):
+            if pieces is None and _needs_model(sentence, run.local):
                 # Only a cancel leaves a long sentence unanswered: every batch that ran to
                 # its end recorded each of its items, from the model or the local repair.
                 assert stopped, f"{sentence.source_id} was lost"
                 break
             if pieces is None:
-                pieces = [
-                    dataclasses.replace(piece, processor=self.name)
-                    for piece in self._local.split(sentence, settings)
-                ]
+                local = run.local[sentence.source_id]
+                pieces = [dataclasses.replace(piece, processor=self.name) for piece in local]
             out.extend(pieces)
         return out
+
+
+def _by_source(rows: list[OutputSentence]) -> dict[str, list[OutputSentence]]:
+    """Rows grouped by their source sentence, in order."""
+    grouped: dict[str, list[OutputSentence]] = {}
+    for row in rows:
+        grouped.setdefault(row.source_id, []).append(row)
+    return grouped
+
+
+def _needs_model(sentence: Sentence, local: dict[str, list[OutputSentence]]) -> bool:
+    """Whether the local processor left a row of `sentence` over the limit."""
+    return not sentence.heading and any(row.over_limit for row in local[sentence.source_id])
+
+
+def _repaired(sentence: Sentence, run: _Run) -> list[OutputSentence]:
+    """The local rows of a sentence the model failed, flagged (their processor: "local")."""
+    return [dataclasses.replace(row, repaired=True) for row in run.local[sentence.source_id]]
 
 
 def _neighbours(kept: list[Sentence], first: int, last: int, count: int) -> list[str]:

@@ -50,6 +50,11 @@ _PROBLEMS = {
     "overlong": "a sentence had more than {limit} words",
     "short": "a sentence had fewer than {min_words} words",
     "drift": "the sentences did not keep the words and meaning of the item",
+    "fragment": (
+        "a sentence did not stand on its own: each needs a subject and a conjugated verb, and"
+        " must not start with a relative (qui, que, dont, où) or a subordinating conjunction"
+    ),
+    "content": "the sentences left out nouns, verbs or adjectives of the item",
 }
 
 
