@@ -20,8 +20,10 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from fakellm import EXTRA_ID, FakeLLM, Fault, State, count_words, split_text
+from fakellm import EXTRA_ID, FakeLLM, Fault, State, count_words, framed, split_text
 from fakellm_main import FakeProcess, start_process
+from folio.pipeline.french import parser
+from folio.pipeline.french.check import is_complete
 
 MODEL = "gemini-2.5-flash"
 SYSTEM = "Tu réécris des phrases trop longues pour des lecteurs débutants."
@@ -112,13 +114,22 @@ def fake() -> Iterator[FakeLLM]:
 
 
 def check_rewrite(answer: dict[str, Any], texts: dict[str, str] = TEXTS) -> None:
-    """Every input id answered once, every piece within the limit, words kept in order."""
+    """Every input id answered once, every piece a framed sentence within the limit, the
+    item's words kept in order."""
     assert [item["id"] for item in answer["items"]] == list(texts)
     for item in answer["items"]:
         assert all(1 <= count_words(s) <= LIMIT for s in item["sentences"]), item
-        assert all(s[0].isupper() or s[0] in "«—" for s in item["sentences"]), item
-        assert all(s.rstrip(" »").endswith(".") for s in item["sentences"]), item
-        assert words(" ".join(item["sentences"])) == words(texts[item["id"]])
+        assert all(s.startswith("On lit : ") for s in item["sentences"]), item
+        assert all(s.rstrip(" »").endswith((".", "!", "?")) for s in item["sentences"]), item
+        kept = [s.removeprefix("On lit : ") for s in item["sentences"]]
+        assert words(" ".join(kept)) == words(texts[item["id"]])
+
+
+def test_framed_answers_are_sentences_folio_accepts() -> None:
+    for text in TEXTS.values():
+        pieces = framed(text, 8)
+        assert all(count_words(piece) <= 8 for piece in pieces)
+        assert all(is_complete(doc) for doc in parser.parse(pieces)), pieces
 
 
 def test_split_text_cuts_at_punctuation_and_conjunctions() -> None:

@@ -78,14 +78,27 @@ def test_rewrites_a_real_chapter(corpus_dir: Path, fake: FakeLLM, provider: str)
     assert result.source_sentences == local.source_sentences > 300
     ids = [s.source_id for s in result.sentences]
     assert list(dict.fromkeys(ids)) == list(dict.fromkeys(s.source_id for s in local.sentences))
-    assert all(0 < count_words(s.text) <= 8 for s in result.sentences)
-    from_model = [s for s in result.sentences if s.processor == provider and s.split]
-    assert from_model and all(s.words >= 2 for s in from_model)
+    # Every row within the limit, or the local processor's row left whole and flagged.
+    assert all(
+        0 < s.words <= 8 or (s.over_limit and s.repaired and s.processor == "local")
+        for s in result.sentences
+    )
+    # Hybrid: only the sentences the local processor left over the limit went to the model,
+    # each once (and again only if its answer failed); the rest are the local rows.
+    over = {s.source_id for s in local.sentences if s.over_limit}
+    log = fake.log
+    asked = [source_id for entry in log for source_id in entry.ids]
+    assert set(asked) == over and len(asked) == len(over) + result.retried
+    assert [s.text for s in result.sentences if s.source_id not in over] == [
+        s.text for s in local.sentences if s.source_id not in over
+    ]
+    from_model = [s for s in result.sentences if s.processor == provider and s.cut == "llm"]
+    assert from_model and all(s.words >= 2 and s.source_text for s in from_model)
     assert not result.stopped and result.model == config(provider, "").model
     assert result.prompt_version == "normalize-v1"
-    # The fake cuts naively, so a few of its answers fail the checks twice: repaired, flagged.
-    assert result.repaired <= result.retried and result.repaired < 0.1 * len(set(ids))
-    log = fake.log
+    # The fake's answers are complete sentences, but the parser reads a few as fragments:
+    # asked again, and if they fail twice, the local rows stay, flagged.
+    assert result.repaired <= result.retried and result.repaired < 0.1 * len(over)
     assert result.usage.calls == len(log) and all(entry.status == 200 for entry in log)
     assert result.usage.tokens_in == sum(entry.prompt_tokens for entry in log) > 0
     assert result.usage.tokens_out == sum(entry.completion_tokens for entry in log) > 0
@@ -106,6 +119,8 @@ TRANSIENT = [
     ("overlong", {}, 2, 1, None),
     ("empty", {}, 2, 1, None),
     ("drift", {}, 2, 1, None),
+    ("fragment", {}, 2, 1, None),
+    ("dropped", {}, 2, 1, None),
 ]
 PERSISTENT = [
     ("status_500", {}, 4, 0, ALL),
@@ -118,6 +133,8 @@ PERSISTENT = [
     ("overlong", {}, 2, 1, FIRST),
     ("empty", {}, 2, 1, FIRST),
     ("drift", {}, 2, 1, FIRST),
+    ("fragment", {}, 2, 1, FIRST),  # every word kept, but pieces that are no sentences
+    ("dropped", {}, 2, 1, FIRST),  # sentences, but a quarter of the words left out
 ]
 
 

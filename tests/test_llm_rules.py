@@ -16,9 +16,11 @@ from folio.pipeline.errors import InvalidSettings
 from folio.pipeline.model import ProcessSettings, Sentence, Usage
 from folio.pipeline.processors import catalog, get_processor, processor_for, traits
 from folio.pipeline.processors.llm.answers import (
+    CONTENT,
     DRIFT,
     DUPLICATE,
     EMPTY,
+    FRAGMENT,
     MALFORMED,
     MISSING,
     OVERLONG,
@@ -46,11 +48,21 @@ from llmkit import LONG, config
 SETTINGS = ProcessSettings(limit=8, min_words=2)
 SOURCE = Sentence(1, 0, LONG[0])
 GOOD = [
+    "C'était le 15 septembre 1840.",
+    "Il était environ six heures du matin.",
+    "La Ville-de-Montereau était près de partir.",
+    "Elle fumait à gros tourbillons.",
+    "Elle était devant le quai Saint-Bernard.",
+]
+# Every word kept, each piece within the limit, but only the first a sentence of its own.
+FRAGMENTS = [
     "Le 15 septembre 1840.",
     "Vers six heures du matin, la Ville-de-Montereau.",
     "Près de partir.",
     "Fumait à gros tourbillons devant le quai Saint-Bernard.",
 ]
+# Close to the source word for word (no drift), but «gros tourbillons» left out.
+DROPPED = [*GOOD[:3], "Elle fumait.", GOOD[4]]
 
 
 def answer(*entries: tuple[str, list[str]]) -> str:
@@ -70,6 +82,8 @@ def answer(*entries: tuple[str, list[str]]) -> str:
         ([*GOOD[:2], "Près.", "De partir.", GOOD[3]], SHORT),
         (["Le ciel est bleu.", "Les oiseaux chantent."], DRIFT),
         (GOOD[:2], DRIFT),  # half the sentence left out
+        (FRAGMENTS, FRAGMENT),
+        (DROPPED, CONTENT),
     ],
 )
 def test_each_item_is_checked(pieces: list[str], problem: str) -> None:
@@ -106,7 +120,8 @@ def test_pieces_are_normalised_like_extracted_text() -> None:
 
 
 def test_overlap_measure() -> None:
-    assert overlap(LONG[0], " ".join(GOOD)) == 1.0
+    assert overlap(LONG[0], " ".join(FRAGMENTS)) == 1.0
+    assert 0.8 < overlap(LONG[0], " ".join(GOOD)) < 1  # a few words added for the subjects
     assert overlap("Il dort.", "IL, dort !") == 1.0  # case and punctuation folded
     # A faithful split that repeats a subject stays well above the threshold…
     source = "Frédéric regardait la mer, tandis que les matelots chantaient sur le pont du navire."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from folio.models.base import Base
 from folio.models.credit import LedgerEntry, LedgerKind
 from folio.models.job import ChunkStatus, Job, JobChunk, JobStatus
+from folio.models.rewrite import LLMRewrite
 from folio.models.sentence import JobSentence
 from folio.models.upload import Upload
 from folio.models.user import RefreshToken, Role, User
@@ -16,6 +17,7 @@ __all__ = [
     "JobChunk",
     "JobSentence",
     "JobStatus",
+    "LLMRewrite",
     "LedgerEntry",
     "LedgerKind",
     "RefreshToken",

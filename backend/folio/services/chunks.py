@@ -49,6 +49,7 @@ from folio.services.leases import (
     holder_name,
     release_if_holder_died,
 )
+from folio.services.rewrites import DatabaseRewriteCache
 
 logger = logging.getLogger(__name__)
 
@@ -312,10 +313,12 @@ def _run(job: Job, chunk: JobChunk, claim: Claim) -> ChunkResult:
         lease=app_settings.chunk_lease_seconds,
         every=app_settings.chunk_renew_seconds,
     )
+    calls_model = traits(settings.processor).calls_model
     context = ProcessContext(
         should_stop=_should_stop(keeper, job.id),
-        limiter=app_settings.llm_limiter() if traits(settings.processor).calls_model else None,
+        limiter=app_settings.llm_limiter() if calls_model else None,
         llm=app_settings.llm,
+        rewrites=DatabaseRewriteCache() if calls_model else None,
     )
     with keeper:  # renews the lease until the pipeline returns or raises
         return run_chunk(

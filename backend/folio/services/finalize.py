@@ -62,19 +62,26 @@ def finalize_job(job_id: uuid.UUID) -> JobStatus | None:
 
 
 def charge(job: Job, chunks: list[JobChunk]) -> int:
-    """What this run costs: the pages of its done chunks, or an LLM's tokens, within reserve."""
+    """What this run costs: the pages of its done chunks; with an LLM, its tokens if more.
+
+    An LLM processor is hybrid: the local processor runs on every page, and the model only
+    sees what it left over the limit, or nothing when the shared rewrite cache has it. So a
+    run is never charged less than the local price of its pages, and a book whose rewrites
+    are all cached costs just that (docs/llm.md, "Credits").
+    """
     settings = current_settings()
     in_run = [chunk for chunk in chunks if chunk.run == job.run]
+    done = [chunk for chunk in in_run if chunk.status == ChunkStatus.DONE]
+    pages = sum(owned_pages(chunk) for chunk in done) * settings.credits_per_page
     if not traits(process_settings(job).processor).calls_model:
-        done = [chunk for chunk in in_run if chunk.status == ChunkStatus.DONE]
-        return sum(owned_pages(chunk) for chunk in done) * settings.credits_per_page
+        return pages
     # Every call of the run is paid, a cancelled chunk's included: the calls were made. A
     # failed chunk is not charged.
     billed = [chunk for chunk in in_run if chunk.status != ChunkStatus.FAILED]
     usage = Usage(0, sum(c.tokens_in for c in billed), sum(c.tokens_out for c in billed))
     reservation = credits.reservation_of(job.id, job.run)
     reserved = -reservation.delta if reservation is not None else 0
-    return min(reserved, credits_for(usage, job.model or "", settings.llm_pricing))
+    return min(reserved, max(pages, credits_for(usage, job.model or "", settings.llm_pricing)))
 
 
 def final_status(job: Job, chunks: list[JobChunk]) -> JobStatus:

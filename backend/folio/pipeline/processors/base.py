@@ -32,8 +32,10 @@ class RewriteCache(Protocol):
         """The entries found among `keys`."""
         ...
 
-    def put(self, entries: Mapping[str, list[str] | None]) -> None:
-        """Keep `entries` (a key already kept keeps its first value)."""
+    def put(
+        self, entries: Mapping[str, list[str] | None], *, model: str, prompt_version: str
+    ) -> None:
+        """Keep `entries`, asked of `model` with `prompt_version` (a kept key keeps its value)."""
         ...
 
 

@@ -207,7 +207,11 @@ class LLMProcessor:
             raise LLMUnavailable(self._unavailable_message(run.failure), usage) from None
         if context.rewrites is not None:
             fresh = {k: v for batch in batches for k, v in batch.rewrites.items()}
-            context.rewrites.put({keys[source_id]: value for source_id, value in fresh.items()})
+            context.rewrites.put(
+                {keys[source_id]: value for source_id, value in fresh.items()},
+                model=self.model,
+                prompt_version=self.prompt_version,
+            )
         results.update({k: v for batch in batches for k, v in batch.results.items()})
         output = self._assemble(kept, results, run, run.gate.cancelled)
         retried = sum(batch.retried for batch in batches)
