@@ -20,7 +20,6 @@ put together in batch order, so the output is the same as one batch after the ot
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import random
@@ -33,7 +32,7 @@ from typing import ClassVar
 import httpx2
 
 from folio.pipeline.errors import PipelineError
-from folio.pipeline.model import CUT_LLM, OutputSentence, ProcessSettings, Sentence, Usage
+from folio.pipeline.model import OutputSentence, ProcessSettings, Sentence, Usage
 from folio.pipeline.processors.base import Limiter, ProcessContext, ProcessOutput
 from folio.pipeline.processors.llm.answers import check_answer
 from folio.pipeline.processors.llm.batches import Gate, run_concurrently
@@ -41,8 +40,15 @@ from folio.pipeline.processors.llm.cache import rewrite_key
 from folio.pipeline.processors.llm.config import FALLBACK_FAIL, LLMConfig
 from folio.pipeline.processors.llm.prompt import PROMPT_VERSION, Prompt, build_prompt
 from folio.pipeline.processors.llm.retry import backoff_delay
+from folio.pipeline.processors.llm.rows import (
+    assemble,
+    by_source,
+    model_rows,
+    needs_model,
+    neighbours,
+    repaired,
+)
 from folio.pipeline.processors.local import LocalNormalizer
-from folio.pipeline.text import count_words
 
 logger = logging.getLogger("folio.llm")
 # How often a backoff pause looks at the cancel flag.
@@ -183,9 +189,9 @@ class LLMProcessor:
         """Rewrite what the local processor left over the limit; keep the rest of its rows."""
         context = context or ProcessContext()
         kept = [s for s in sentences if settings.include_headings or not s.heading]
-        local = _by_source(self._local.process(kept, settings).sentences)
+        local = by_source(self._local.process(kept, settings).sentences)
         run = _Run(settings, Gate(context.should_stop), context.limiter, local)
-        wanted = [i for i, s in enumerate(kept) if _needs_model(s, local)]
+        wanted = [i for i, s in enumerate(kept) if needs_model(s, local)]
         keys = {kept[i].source_id: self._key(kept[i], settings) for i in wanted}
         cached = context.rewrites.get(list(keys.values())) if context.rewrites and keys else {}
         results = self._from_cache(kept, wanted, keys, cached, run)
@@ -213,7 +219,7 @@ class LLMProcessor:
                 prompt_version=self.prompt_version,
             )
         results.update({k: v for batch in batches for k, v in batch.results.items()})
-        output = self._assemble(kept, results, run, run.gate.cancelled)
+        output = assemble(kept, results, local, self.name, run.gate.cancelled)
         retried = sum(batch.retried for batch in batches)
         repaired = sum(batch.repaired for batch in batches)
         return ProcessOutput(output, usage, run.gate.cancelled, retried, repaired)
@@ -237,7 +243,9 @@ class LLMProcessor:
                 continue
             texts = cached[key]
             results[sentence.source_id] = (
-                self._pieces(sentence, texts) if texts is not None else _repaired(sentence, run)
+                model_rows(sentence, texts, self.name)
+                if texts is not None
+                else repaired(sentence, run.local)
             )
         return results
 
@@ -248,7 +256,7 @@ class LLMProcessor:
             self._repair(items, batch, run)
             return
         first, last = batch.indices[0], batch.indices[-1]
-        context = _neighbours(kept, first, last, self.config.context_sentences)
+        context = neighbours(kept, first, last, self.config.context_sentences)
         try:
             failing = self._ask(items, context, run, batch)
         except _Stopped:
@@ -287,7 +295,7 @@ class LLMProcessor:
         checked = check_answer(reply.text, items, run.settings, self.config.drift_threshold)
         by_id = {item.source_id: item for item in items}
         for source_id, pieces in checked.accepted.items():
-            batch.results[source_id] = self._pieces(by_id[source_id], pieces)
+            batch.results[source_id] = model_rows(by_id[source_id], pieces, self.name)
             batch.rewrites[source_id] = pieces
         if checked.problems or checked.extra_ids:
             logger.warning(
@@ -370,69 +378,5 @@ class LLMProcessor:
     def _repair(self, items: Sequence[Sentence], batch: _Batch, run: _Run) -> None:
         """Keep the local rows of `items`, flagged as repaired."""
         for item in items:
-            batch.results[item.source_id] = _repaired(item, run)
+            batch.results[item.source_id] = repaired(item, run.local)
             batch.repaired += 1
-
-    def _pieces(self, source: Sentence, texts: list[str]) -> list[OutputSentence]:
-        return [
-            OutputSentence(
-                text=text,
-                source_id=source.source_id,
-                page=source.page,
-                part=part,
-                words=count_words(text),
-                processor=self.name,
-                split=len(texts) > 1,
-                cut=CUT_LLM if part else "",
-                source_text=source.text,
-            )
-            for part, text in enumerate(texts)
-        ]
-
-    def _assemble(
-        self,
-        kept: list[Sentence],
-        results: dict[str, list[OutputSentence]],
-        run: _Run,
-        stopped: bool,
-    ) -> list[OutputSentence]:
-        """Every kept sentence's rows in reading order; after a cancel, those done."""
-        out: list[OutputSentence] = []
-        for sentence in kept:
-            pieces = results.get(sentence.source_id)
-            if pieces is None and _needs_model(sentence, run.local):
-                # Only a cancel leaves a long sentence unanswered: every batch that ran to
-                # its end recorded each of its items, from the model or the local repair.
-                assert stopped, f"{sentence.source_id} was lost"
-                break
-            if pieces is None:
-                local = run.local[sentence.source_id]
-                pieces = [dataclasses.replace(piece, processor=self.name) for piece in local]
-            out.extend(pieces)
-        return out
-
-
-def _by_source(rows: list[OutputSentence]) -> dict[str, list[OutputSentence]]:
-    """Rows grouped by their source sentence, in order."""
-    grouped: dict[str, list[OutputSentence]] = {}
-    for row in rows:
-        grouped.setdefault(row.source_id, []).append(row)
-    return grouped
-
-
-def _needs_model(sentence: Sentence, local: dict[str, list[OutputSentence]]) -> bool:
-    """Whether the local processor left a row of `sentence` over the limit."""
-    return not sentence.heading and any(row.over_limit for row in local[sentence.source_id])
-
-
-def _repaired(sentence: Sentence, run: _Run) -> list[OutputSentence]:
-    """The local rows of a sentence the model failed, flagged (their processor: "local")."""
-    return [dataclasses.replace(row, repaired=True) for row in run.local[sentence.source_id]]
-
-
-def _neighbours(kept: list[Sentence], first: int, last: int, count: int) -> list[str]:
-    """The texts of up to `count` sentences before index `first` and after index `last`."""
-    if count == 0:
-        return []
-    around = kept[max(0, first - count) : first] + kept[last + 1 : last + 1 + count]
-    return [sentence.text for sentence in around]
