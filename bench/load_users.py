@@ -10,7 +10,8 @@ environment.
 BENCH_LOAD_NOVELS, BENCH_LOAD_SMALL  PDFs to upload, os.pathsep-separated (both required)
 BENCH_LOAD_NOVEL_SHARE               share of uploads that are novels (default 0.25)
 BENCH_LOAD_CANCEL_SHARE              share of jobs cancelled after a poll or two (default 0.15)
-BENCH_LOAD_JOB_TIMEOUT               seconds before a job that has not ended counts as stuck (300)
+BENCH_LOAD_STALL_SECONDS             seconds without any change of a job (status, progress:
+                                     its ETag) before it counts as stuck (180)
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ NOVELS = _pdfs("BENCH_LOAD_NOVELS")
 SMALL = _pdfs("BENCH_LOAD_SMALL")
 NOVEL_SHARE = float(os.environ.get("BENCH_LOAD_NOVEL_SHARE", "0.25"))
 CANCEL_SHARE = float(os.environ.get("BENCH_LOAD_CANCEL_SHARE", "0.15"))
-JOB_TIMEOUT = float(os.environ.get("BENCH_LOAD_JOB_TIMEOUT", "300"))
+# Stuck means not moving: a novel queued behind other readers' novels on two cores can take
+# minutes and still be fine, but its answer changes as its chunks finish.
+STALL_SECONDS = float(os.environ.get("BENCH_LOAD_STALL_SECONDS", "180"))
 
 
 class StuckJobError(Exception):
-    """A job that did not reach a final status within BENCH_LOAD_JOB_TIMEOUT seconds."""
+    """A job whose answer did not change for BENCH_LOAD_STALL_SECONDS."""
 
 
 class Reader(HttpUser):
@@ -111,9 +114,9 @@ class Reader(HttpUser):
     def _follow(self, job_id: str, cancel_after: int, cancel: float) -> None:
         """Poll the job with If-None-Match until it is final, then fetch its results."""
         etag, status, polls, delay = "", "queued", 0, 1.0
-        started = time.monotonic()
+        started = moved = time.monotonic()
         while status not in FINAL:
-            if time.monotonic() - started > JOB_TIMEOUT:
+            if time.monotonic() - moved > STALL_SECONDS:
                 self.environment.events.request.fire(
                     request_type="JOB",
                     name="job reaches a final status",
@@ -132,6 +135,7 @@ class Reader(HttpUser):
                 answer.request_meta["name"] = f"GET /jobs/{{id}} ({answer.status_code})"
                 if answer.status_code == 200:
                     etag, status = answer.headers.get("ETag", ""), answer.json()["status"]
+                    moved = time.monotonic()
                 elif answer.status_code == 304:
                     answer.success()
                 elif answer.status_code == 401:

@@ -12,8 +12,8 @@ export const LOCAL = "local";
 /** Friendlier names for the processors we know; the server's list decides which exist. */
 const PROCESSOR_LABELS: Readonly<Record<string, string>> = {
   local: "Local (rules, fast, 1 credit a page)",
-  gemini: "Gemini (language model)",
-  openai: "OpenAI-compatible server (language model)",
+  gemini: "Gemini (hybrid: local cuts, then the language model)",
+  openai: "OpenAI-compatible server (hybrid: local cuts, then the language model)",
 };
 
 /** A processor name as people read it (the name itself for one we do not know). */
@@ -23,16 +23,16 @@ export function processorLabel(name: string): string {
 
 /**
  * What the word limit means for a job on `processor`, in a sentence: the local processor only
- * cuts where the French allows (a longer sentence stays whole, shown in steps); a language
- * model rewrites every sentence down to the limit.
+ * cuts where the French allows (a longer sentence stays whole, shown in steps); with a language
+ * model (hybrid) the local cuts come first and the model rewrites what stays longer.
  */
 export function limitMeaning(processor: string, limit: number): string {
   if (processor === LOCAL) {
     return "Cut where the French allows, never a fragment; longer sentences stay whole, shown in steps.";
   }
   return Number.isInteger(limit) && limit > 0
-    ? `Every sentence at most ${limit} words.`
-    : "Every sentence at most the limit.";
+    ? `Every sentence at most ${limit} words: local cuts first, the model rewrites the rest.`
+    : "Every sentence at most the limit: local cuts first, the model rewrites the rest.";
 }
 
 /** One `<option>` of a select. */

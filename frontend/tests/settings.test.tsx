@@ -43,8 +43,8 @@ describe("settings mapping", () => {
   it("offers the server's processors in its order, those not set up disabled", () => {
     expect(processorChoices(SERVER)).toEqual([
       { value: "local", label: "Local (rules, fast, 1 credit a page)", disabled: false },
-      { value: "gemini", label: "Gemini (language model) (not set up on this server)", disabled: true },
-      { value: "openai", label: "OpenAI-compatible server (language model)", disabled: false },
+      { value: "gemini", label: "Gemini (hybrid: local cuts, then the language model) (not set up on this server)", disabled: true },
+      { value: "openai", label: "OpenAI-compatible server (hybrid: local cuts, then the language model)", disabled: false },
     ]);
     expect(processorChoices([{ ...LOCAL_INFO, name: "mistral" }])[0]!.label).toBe("mistral");
   });
@@ -97,9 +97,9 @@ describe("what the limit means", () => {
   });
 
   it("says a language model keeps every sentence within the limit", () => {
-    expect(limitMeaning("gemini", 8)).toBe("Every sentence at most 8 words.");
-    expect(limitMeaning("openai", 12)).toBe("Every sentence at most 12 words.");
-    expect(limitMeaning("openai", Number.NaN)).toBe("Every sentence at most the limit.");
+    expect(limitMeaning("gemini", 8)).toBe("Every sentence at most 8 words: local cuts first, the model rewrites the rest.");
+    expect(limitMeaning("openai", 12)).toBe("Every sentence at most 12 words: local cuts first, the model rewrites the rest.");
+    expect(limitMeaning("openai", Number.NaN)).toBe("Every sentence at most the limit: local cuts first, the model rewrites the rest.");
   });
 });
 
@@ -116,9 +116,9 @@ describe("SettingsForm", () => {
     await waitFor(() => expect(processor.disabled).toBe(false));
     fireEvent.change(processor, { target: { value: "gemini" } });
     fireEvent.change(limit, { target: { value: "12" } });
-    expect(hint()).toBe("From 3 to 30. Every sentence at most 12 words.");
+    expect(hint()).toBe("From 3 to 30. Every sentence at most 12 words: local cuts first, the model rewrites the rest.");
     fireEvent.change(processor, { target: { value: "openai" } });
-    expect(hint()).toBe("From 3 to 30. Every sentence at most 12 words.");
+    expect(hint()).toBe("From 3 to 30. Every sentence at most 12 words: local cuts first, the model rewrites the rest.");
   });
 
   it("waits for the server's list, then offers its processors and models", async () => {
