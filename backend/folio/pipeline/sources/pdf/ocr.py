@@ -1,0 +1,220 @@
+"""OCR of the pages that have no usable text layer: Tesseract's words as the same `Line`s.
+
+Page by page, like `ocrmypdf --skip-text`: a page whose text layer holds text is read as
+before; a page whose text layer is empty or nearly so (fewer than `MIN_TEXT_CHARS` letters
+and digits) but which draws something (a scan is one image) is rendered with pdfium in
+greyscale — at the embedded image's own resolution when the page is one image, else at
+`DEFAULT_DPI` — and read by Tesseract (`pytesseract.image_to_data`, its TSV output). Each
+Tesseract line (block, paragraph, line) becomes a `layout.Line` with its box in PDF points,
+origin bottom-left, so running heads, paragraphs, headings and line-end hyphens are found
+by the same code as for a text layer.
+
+Tesseract runs as a child process of the sandbox, which inherits its memory and CPU limits;
+`OMP_THREAD_LIMIT=1` keeps it to one core (Folio runs one chunk per core already).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pypdfium2.raw as pdfium_c
+
+from folio.pipeline.errors import OcrUnavailable, PageTooComplex
+from folio.pipeline.model import DEFAULT_LANG, ProcessSettings, check_ocr_settings
+from folio.pipeline.sources.pdf.layout import Line
+
+DEFAULT_DPI = 300
+# The resolution of a page that is one image is its own, within these bounds.
+MIN_DPI, MAX_DPI = 150, 600
+# A rendered page larger than this (in pixels) is rendered smaller: a poster-sized page.
+MAX_PIXELS = 40_000_000
+# A text layer with fewer letters and digits than this is no text layer (a stray page number).
+MIN_TEXT_CHARS = 16
+# An image that covers this share of the page makes the page "one image" (a scan).
+_FULL_PAGE = 0.8
+# Extra wall time a sandboxed read of pages is given per page when OCR may run (a page takes
+# 1.3-2 s on one core of the development machine; docs/ocr.md).
+OCR_SECONDS_PER_PAGE = 3.0
+_ALNUM = re.compile(r"[^\W_]")
+
+
+@dataclass(frozen=True, slots=True)
+class OcrOptions:
+    """When to OCR a page (`mode`) and in which Tesseract language(s) (`lang`)."""
+
+    mode: str = "auto"
+    lang: str = DEFAULT_LANG
+
+    def __post_init__(self) -> None:
+        check_ocr_settings(self.mode, self.lang)
+
+    @classmethod
+    def of(cls, settings: ProcessSettings) -> OcrOptions:
+        """The OCR options of a job's or a run's settings."""
+        return cls(settings.ocr, settings.lang)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any page may be OCRed."""
+        return self.mode != "never"
+
+
+NO_OCR = OcrOptions(mode="never")
+
+
+def wants_ocr(page: Any, lines: list[Line] | None, options: OcrOptions) -> bool:
+    """Whether a page is read by OCR: always, or (auto) when it has no usable text layer."""
+    if options.mode == "never":
+        return False
+    if options.mode == "always":
+        return True
+    text = sum(len(_ALNUM.findall(line.text)) for line in lines or ())
+    return text < MIN_TEXT_CHARS and draws_something(page)
+
+
+def draws_something(page: Any) -> bool:
+    """Whether a page holds anything but text (an image, a form, paths): a blank page does not."""
+    raw = page.raw
+    return any(
+        pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(raw, index))
+        != pdfium_c.FPDF_PAGEOBJ_TEXT
+        for index in range(pdfium_c.FPDFPage_CountObjects(raw))
+    )
+
+
+@functools.cache
+def _languages() -> frozenset[str]:
+    """The languages the Tesseract found on PATH has data for; raises when it is missing."""
+    import pytesseract
+
+    try:
+        return frozenset(pytesseract.get_languages())
+    except (pytesseract.TesseractNotFoundError, OSError):
+        raise OcrUnavailable(
+            "This document has pages without a text layer that need OCR, and Tesseract is not "
+            "installed (Debian: apt-get install tesseract-ocr tesseract-ocr-fra). Use "
+            "--ocr never to read only the pages that have text."
+        ) from None
+
+
+def check_available(lang: str) -> None:
+    """Raise `OcrUnavailable` unless Tesseract and the data of every language in `lang` exist."""
+    missing = [name for name in lang.split("+") if name not in _languages()]
+    if missing:
+        packages = " ".join(f"tesseract-ocr-{name.replace('_', '-')}" for name in missing)
+        raise OcrUnavailable(
+            f"This document has pages without a text layer that need OCR, and Tesseract has "
+            f"no data for the language {', '.join(missing)} (Debian: apt-get install "
+            f"{packages}). Use --ocr never to read only the pages that have text."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OcrPage:
+    """A page's OCR lines, and its width in PDF points (the frame of their boxes)."""
+
+    lines: list[Line]
+    width: float
+
+
+def ocr_page(page: Any, number: int, options: OcrOptions, seconds: float) -> OcrPage:
+    """Render a page and read it with Tesseract: its lines in PDF points, in reading order.
+
+    Tesseract gets `seconds` of wall time; a page it does not finish in time, or that it
+    fails on, is refused as too complex (`PageTooComplex`), like any other over-budget page.
+    """
+    import pytesseract
+
+    check_available(options.lang)
+    dpi = render_dpi(page)
+    width, height = page.get_size()
+    scale = min(dpi / 72, (MAX_PIXELS / max(1.0, width * height)) ** 0.5)
+    image = page.render(scale=scale, grayscale=True).to_pil()
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    try:
+        data = pytesseract.image_to_data(
+            image,
+            lang=options.lang,
+            config=f"--psm 3 --dpi {round(scale * 72)}",
+            output_type=pytesseract.Output.DICT,
+            timeout=seconds,
+        )
+    except pytesseract.TesseractNotFoundError:
+        _languages.cache_clear()
+        raise OcrUnavailable("Tesseract is not installed; OCR cannot run.") from None
+    except (RuntimeError, pytesseract.TesseractError) as error:  # a timeout is a RuntimeError
+        raise PageTooComplex(number, f"OCR of page {number} failed: {error}") from None
+    finally:
+        image.close()
+    return OcrPage(tsv_lines(data, scale, page.get_height()), width)
+
+
+def render_dpi(page: Any) -> int:
+    """The embedded image's own resolution when the page is one image, else `DEFAULT_DPI`."""
+    raw = page.raw
+    count = pdfium_c.FPDFPage_CountObjects(raw)
+    if count != 1:
+        return DEFAULT_DPI
+    obj = pdfium_c.FPDFPage_GetObject(raw, 0)
+    if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        return DEFAULT_DPI
+    import ctypes
+
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    pixels_w, pixels_h = ctypes.c_uint(), ctypes.c_uint()
+    if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+        return DEFAULT_DPI
+    if not pdfium_c.FPDFImageObj_GetImagePixelSize(obj, pixels_w, pixels_h):
+        return DEFAULT_DPI
+    box_w, box_h = right.value - left.value, top.value - bottom.value
+    page_w, page_h = page.get_size()
+    if box_w <= 0 or box_h <= 0 or box_w * box_h < _FULL_PAGE * page_w * page_h:
+        return DEFAULT_DPI
+    dpi = max(pixels_w.value / box_w, pixels_h.value / box_h) * 72
+    return round(min(MAX_DPI, max(MIN_DPI, dpi)))
+
+
+def tsv_lines(data: dict[str, list[Any]], scale: float, page_height: float) -> list[Line]:
+    """Tesseract's TSV rows (as pytesseract's dict) as lines in PDF points, origin bottom-left.
+
+    Rows of level 4 are lines (their box), rows of level 5 words (their text); words are
+    joined with one space. A line of no word (Tesseract found a box but no text) is dropped.
+    """
+    boxes: dict[tuple[int, int, int, int], tuple[int, int, int, int]] = {}
+    words: dict[tuple[int, int, int, int], list[str]] = {}
+    for index, level in enumerate(data["level"]):
+        key = (
+            int(data["page_num"][index]),
+            int(data["block_num"][index]),
+            int(data["par_num"][index]),
+            int(data["line_num"][index]),
+        )
+        if int(level) == 4:
+            boxes[key] = (
+                int(data["left"][index]),
+                int(data["top"][index]),
+                int(data["width"][index]),
+                int(data["height"][index]),
+            )
+        elif int(level) == 5:
+            text = str(data["text"][index]).strip()
+            if text:
+                words.setdefault(key, []).append(text)
+    lines: list[Line] = []
+    for key, (left, top, width, height) in boxes.items():
+        if key not in words:
+            continue
+        lines.append(
+            Line(
+                text=" ".join(words[key]),
+                x0=left / scale,
+                x1=(left + width) / scale,
+                bottom=page_height - (top + height) / scale,
+                top=page_height - top / scale,
+            )
+        )
+    return lines
