@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,43 +179,81 @@ def render_dpi(page: Any) -> int:
     return round(min(MAX_DPI, max(MIN_DPI, dpi)))
 
 
-def tsv_lines(data: dict[str, list[Any]], scale: float, page_height: float) -> list[Line]:
-    """Tesseract's TSV rows (as pytesseract's dict) as lines in PDF points, origin bottom-left.
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """A word of Tesseract's TSV: its text and box in pixels (y downwards)."""
 
-    Rows of level 4 are lines (their box), rows of level 5 words (their text); words are
-    joined with one space. A line of no word (Tesseract found a box but no text) is dropped.
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+
+    @property
+    def cx(self) -> float:
+        return self.left + self.width / 2
+
+    @property
+    def cy(self) -> float:
+        return self.top + self.height / 2
+
+
+def tsv_lines(data: dict[str, list[Any]], scale: float, page_height: float) -> list[Line]:
+    """Tesseract's TSV words (pytesseract's dict) as lines in PDF points, origin bottom-left.
+
+    Words (rows of level 5) are grouped by their block, paragraph and line numbers, in
+    Tesseract's reading order, and joined with one space. Tesseract reports boxes in the
+    image as scanned: on a page scanned a degree askew, the left margin drifts by 10 points
+    from top to bottom, more than an indent, and line boxes grow by the drift along a line.
+    So each box is straightened by the page's skew (`_skew`, measured along the lines)
+    before paragraphs are told by indents: a point (x, y) becomes (x + s·y, y - s·x).
     """
-    boxes: dict[tuple[int, int, int, int], tuple[int, int, int, int]] = {}
-    words: dict[tuple[int, int, int, int], list[str]] = {}
+    words: dict[tuple[int, int, int, int], list[_Word]] = {}
     for index, level in enumerate(data["level"]):
+        text = str(data["text"][index]).strip()
+        if int(level) != 5 or not text:
+            continue
         key = (
             int(data["page_num"][index]),
             int(data["block_num"][index]),
             int(data["par_num"][index]),
             int(data["line_num"][index]),
         )
-        if int(level) == 4:
-            boxes[key] = (
-                int(data["left"][index]),
-                int(data["top"][index]),
-                int(data["width"][index]),
-                int(data["height"][index]),
-            )
-        elif int(level) == 5:
-            text = str(data["text"][index]).strip()
-            if text:
-                words.setdefault(key, []).append(text)
+        box = (data["left"][index], data["top"][index], data["width"][index], data["height"][index])
+        words.setdefault(key, []).append(_Word(text, *map(int, box)))
+    slope = _skew(list(words.values()))
     lines: list[Line] = []
-    for key, (left, top, width, height) in boxes.items():
-        if key not in words:
-            continue
+    for line in words.values():
+        left = min(w.left + slope * w.cy for w in line)
+        right = max(w.left + w.width + slope * w.cy for w in line)
+        # The median word's top and bottom: one box swollen by a speck does not swell the line.
+        top = statistics.median(w.top - slope * w.cx for w in line)
+        bottom = statistics.median(w.top + w.height - slope * w.cx for w in line)
         lines.append(
             Line(
-                text=" ".join(words[key]),
+                text=" ".join(w.text for w in line),
                 x0=left / scale,
-                x1=(left + width) / scale,
-                bottom=page_height - (top + height) / scale,
+                x1=right / scale,
+                bottom=page_height - bottom / scale,
                 top=page_height - top / scale,
             )
         )
     return lines
+
+
+def _skew(lines: list[list[_Word]]) -> float:
+    """The page's skew as a slope (pixels down per pixel right, the sine of its angle).
+
+    The least-squares slope of the words' centres along each line of four words or more;
+    the median over the lines, so that ascenders, descenders and a stray line do not count.
+    """
+    slopes: list[float] = []
+    for words in lines:
+        if len(words) < 4:
+            continue
+        mean_x = sum(w.cx for w in words) / len(words)
+        mean_y = sum(w.cy for w in words) / len(words)
+        spread = sum((w.cx - mean_x) ** 2 for w in words)
+        if spread > 0:
+            slopes.append(sum((w.cx - mean_x) * (w.cy - mean_y) for w in words) / spread)
+    return statistics.median(slopes) if slopes else 0.0
