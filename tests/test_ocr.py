@@ -307,3 +307,21 @@ def test_image_pdf_helper_is_image_only(tmp_path: Path) -> None:
     page = pdfium.PdfDocument(str(path))[0]
     assert page.get_textpage().count_chars() == 0
     assert round(page.get_width()) == 200
+
+
+def test_a_skewed_scan_has_straight_margins() -> None:
+    """Words of a page scanned askew (slope 0.02): lines come out with one left margin."""
+    slope, rows = 0.02, []
+    for number, (indent, y) in enumerate([(60, 300), (0, 360), (0, 1800)], start=1):
+        for index in range(6):
+            x = 200 + indent + 150 * index  # the word as printed, before the scanner's skew
+            left, top = x - slope * y, y + slope * x  # where the skewed scan shows it
+            rows.append((5, 1, 1, number, round(left), round(top), 120, 40, f"mot{index}"))
+    keys = ("level", "block_num", "par_num", "line_num", "left", "top", "width", "height", "text")
+    data: dict[str, list[object]] = {key: [row[i] for row in rows] for i, key in enumerate(keys)}
+    data["page_num"] = [1] * len(rows)
+    lines = tsv_lines(data, scale=300 / 72, page_height=600.0)
+    indented, first, last = (line.x0 * 300 / 72 for line in lines)
+    assert abs(first - last) < 3  # 1,440 pixels apart: 29 pixels of drift without the fix
+    assert indented - first == pytest.approx(60, abs=3)
+    assert all(line.top - line.bottom == pytest.approx(40 * 72 / 300, abs=1) for line in lines)
