@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from PIL import Image
 
 import databases
 from folio.pipeline.budgets import Budgets
@@ -34,7 +35,8 @@ from folio.pipeline.runner import run_document
 from folio.pipeline.segment import segment
 from folio.pipeline.sources.pdf.guarded import extract_pages
 from folio.pipeline.sources.pdf.inspect import learn_furniture
-from folio.pipeline.sources.pdf.ocr import NO_OCR, OcrOptions, tsv_lines
+from folio.pipeline.sources.pdf.layout import Line
+from folio.pipeline.sources.pdf.ocr import NO_OCR, OcrOptions, tsv_lines, wants_ocr
 from quality import character_error_rate, fold, ngram_overlap
 
 FOLIO = str(Path(sys.executable).with_name("folio"))
@@ -325,3 +327,43 @@ def test_a_skewed_scan_has_straight_margins() -> None:
     assert abs(first - last) < 3  # 1,440 pixels apart: 29 pixels of drift without the fix
     assert indented - first == pytest.approx(60, abs=3)
     assert all(line.top - line.bottom == pytest.approx(40 * 72 / 300, abs=1) for line in lines)
+
+
+def _page_with_image(path: Path, box: tuple[float, float, float, float] | None) -> Path:
+    """An A5 page holding one grey image over `box` (x, y, width, height), or nothing."""
+    document = pdfium.PdfDocument.new()
+    page = document.new_page(420, 595)
+    if box is not None:
+        image = pdfium.PdfImage.new(document)
+        image.set_bitmap(pdfium.PdfBitmap.from_pil(Image.new("L", (100, 140), 200)))
+        x, y, width, height = box
+        image.set_matrix(pdfium.PdfMatrix().scale(width, height).translate(x, y))
+        page.insert_obj(image)
+        page.gen_content()
+    document.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("box", "chars", "mode", "expected"),
+    [
+        ((0, 0, 420, 595), 0, "auto", True),  # a scan
+        ((0, 0, 420, 595), 2, "auto", True),  # a scan with its page number stamped as text
+        ((0, 0, 420, 595), 40, "auto", False),  # a text page over a background picture
+        ((160, 250, 100, 100), 0, "auto", True),  # no text, a small picture: read it
+        ((160, 250, 100, 100), 2, "auto", False),  # a heading (`IV`) over an ornament
+        (None, 0, "auto", False),  # a blank page
+        ((0, 0, 420, 595), 0, "never", False),
+        (None, 40, "always", True),
+    ],
+)
+def test_which_pages_are_ocred(
+    tmp_path: Path,
+    box: tuple[float, float, float, float] | None,
+    chars: int,
+    mode: str,
+    expected: bool,
+) -> None:
+    page = pdfium.PdfDocument(str(_page_with_image(tmp_path / "p.pdf", box)))[0]
+    lines = [Line("x" * chars, 50, 370, 500, 510)] if chars else None
+    assert wants_ocr(page, lines, OcrOptions(mode=mode)) is expected

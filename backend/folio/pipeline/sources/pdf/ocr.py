@@ -35,8 +35,10 @@ MIN_DPI, MAX_DPI = 150, 600
 MAX_PIXELS = 40_000_000
 # A text layer with fewer letters and digits than this is no text layer (a stray page number).
 MIN_TEXT_CHARS = 16
-# An image that covers this share of the page makes the page "one image" (a scan).
+# An image that covers this share of the page makes the page "one image" (a scan)...
 _FULL_PAGE = 0.8
+# ... and one that covers this share makes a page of nearly no text a scan worth reading.
+_SCANNED = 0.5
 # Extra wall time a sandboxed read of pages is given per page when OCR may run (a page takes
 # 1.3-2 s on one core of the development machine; docs/ocr.md).
 OCR_SECONDS_PER_PAGE = 3.0
@@ -68,13 +70,24 @@ NO_OCR = OcrOptions(mode="never")
 
 
 def wants_ocr(page: Any, lines: list[Line] | None, options: OcrOptions) -> bool:
-    """Whether a page is read by OCR: always, or (auto) when it has no usable text layer."""
+    """Whether a page is read by OCR: always, or (auto) when it has no usable text layer.
+
+    Auto: a page without text that draws anything, or one of fewer than `MIN_TEXT_CHARS`
+    letters and digits on an image covering half of it or more.
+    """
     if options.mode == "never":
         return False
     if options.mode == "always":
         return True
-    text = sum(len(_ALNUM.findall(line.text)) for line in lines or ())
-    return text < MIN_TEXT_CHARS and draws_something(page)
+    if not lines:
+        return draws_something(page)
+    # Nearly no text: a scan with a page number stamped on it, not a heading page with an
+    # ornament (a small image) or a page of one line of text.
+    text = sum(len(_ALNUM.findall(line.text)) for line in lines)
+    if text >= MIN_TEXT_CHARS:
+        return False
+    image = _largest_image(page)
+    return image is not None and image[0] >= _SCANNED
 
 
 def draws_something(page: Any) -> bool:
@@ -155,28 +168,38 @@ def ocr_page(page: Any, number: int, options: OcrOptions, seconds: float) -> Ocr
 
 
 def render_dpi(page: Any) -> int:
-    """The embedded image's own resolution when the page is one image, else `DEFAULT_DPI`."""
-    raw = page.raw
-    count = pdfium_c.FPDFPage_CountObjects(raw)
-    if count != 1:
+    """The resolution of the image the page is (one covering most of it), else `DEFAULT_DPI`."""
+    found = _largest_image(page)
+    if found is None or found[0] < _FULL_PAGE:
         return DEFAULT_DPI
-    obj = pdfium_c.FPDFPage_GetObject(raw, 0)
-    if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_IMAGE:
-        return DEFAULT_DPI
+    return round(min(MAX_DPI, max(MIN_DPI, found[1])))
+
+
+def _largest_image(page: Any) -> tuple[float, float] | None:
+    """(share of the page, resolution in dpi) of the page's largest image; None without one."""
     import ctypes
 
-    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
-    pixels_w, pixels_h = ctypes.c_uint(), ctypes.c_uint()
-    if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
-        return DEFAULT_DPI
-    if not pdfium_c.FPDFImageObj_GetImagePixelSize(obj, pixels_w, pixels_h):
-        return DEFAULT_DPI
-    box_w, box_h = right.value - left.value, top.value - bottom.value
+    raw = page.raw
     page_w, page_h = page.get_size()
-    if box_w <= 0 or box_h <= 0 or box_w * box_h < _FULL_PAGE * page_w * page_h:
-        return DEFAULT_DPI
-    dpi = max(pixels_w.value / box_w, pixels_h.value / box_h) * 72
-    return round(min(MAX_DPI, max(MIN_DPI, dpi)))
+    best: tuple[float, float] | None = None
+    for index in range(pdfium_c.FPDFPage_CountObjects(raw)):
+        obj = pdfium_c.FPDFPage_GetObject(raw, index)
+        if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            continue
+        left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+        pixels_w, pixels_h = ctypes.c_uint(), ctypes.c_uint()
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+            continue
+        if not pdfium_c.FPDFImageObj_GetImagePixelSize(obj, pixels_w, pixels_h):
+            continue
+        box_w, box_h = right.value - left.value, top.value - bottom.value
+        if box_w <= 0 or box_h <= 0:
+            continue
+        share = box_w * box_h / max(1.0, page_w * page_h)
+        dpi = max(pixels_w.value / box_w, pixels_h.value / box_h) * 72
+        if best is None or share > best[0]:
+            best = (share, dpi)
+    return best
 
 
 @dataclass(frozen=True, slots=True)
