@@ -1,13 +1,14 @@
 """OCR of the pages that have no usable text layer: Tesseract's words as the same `Line`s.
 
 Page by page, like `ocrmypdf --skip-text`: a page whose text layer holds text is read as
-before; a page whose text layer is empty or nearly so (fewer than `MIN_TEXT_CHARS` letters
-and digits) but which draws something (a scan is one image) is rendered with pdfium in
-greyscale — at the embedded image's own resolution when the page is one image, else at
-`DEFAULT_DPI` — and read by Tesseract (`pytesseract.image_to_data`, its TSV output). Each
-Tesseract line (block, paragraph, line) becomes a `layout.Line` with its box in PDF points,
-origin bottom-left, so running heads, paragraphs, headings and line-end hyphens are found
-by the same code as for a text layer.
+before; a page without a text layer that draws something (a scan is one image), or whose
+text layer is nearly empty (fewer than `MIN_TEXT_CHARS` letters and digits) over a large
+image, is rendered with pdfium in greyscale — at the image's own resolution when the page
+is one image, else at `DEFAULT_DPI` — and read by Tesseract (`pytesseract.image_to_data`,
+its TSV output). Each Tesseract line (block, paragraph, line) becomes a `layout.Line` with
+its box in PDF points, origin bottom-left, straightened by the page's skew, so running
+heads, paragraphs, headings and line-end hyphens are found by the same code as for a text
+layer. docs/ocr.md tells the rules and the measures.
 
 Tesseract runs as a child process of the sandbox, which inherits its memory and CPU limits;
 `OMP_THREAD_LIMIT=1` keeps it to one core (Folio runs one chunk per core already).
