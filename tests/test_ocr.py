@@ -367,3 +367,18 @@ def test_which_pages_are_ocred(
     page = pdfium.PdfDocument(str(_page_with_image(tmp_path / "p.pdf", box)))[0]
     lines = [Line("x" * chars, 50, 370, 500, 510)] if chars else None
     assert wants_ocr(page, lines, OcrOptions(mode=mode)) is expected
+
+
+def test_il_read_as_eleven_is_mended_at_a_sentence_start_only() -> None:
+    from folio.pipeline.sources.pdf.ocr import mend_french
+
+    lines = [
+        Line("Un chien aboya, au loin. 11 frissonna,", 0, 1, 0, 1),
+        Line("11 était 11 heures. Il partit à 11 heures ; 11 Mars.", 0, 1, 0, 1),
+        Line("« Oui ! » 11 rit. 11", 0, 1, 0, 1),
+    ]
+    assert [line.text for line in mend_french(lines)] == [
+        "Un chien aboya, au loin. Il frissonna,",
+        "11 était 11 heures. Il partit à 11 heures ; 11 Mars.",
+        "« Oui ! » Il rit. 11",
+    ]

@@ -165,7 +165,35 @@ def ocr_page(page: Any, number: int, options: OcrOptions, seconds: float) -> Ocr
         raise PageTooComplex(number, f"OCR of page {number} failed: {error}") from None
     finally:
         image.close()
-    return OcrPage(tsv_lines(data, scale, page.get_height()), width)
+    lines = tsv_lines(data, scale, page.get_height())
+    if "fra" in options.lang.split("+"):
+        lines = mend_french(lines)
+    return OcrPage(lines, width)
+
+
+_SENTENCE_END = (".", "!", "?", "…", "»", ":")
+
+
+def mend_french(lines: list[Line]) -> list[Line]:
+    """Tesseract's one frequent word error on low-resolution French scans: `Il` read `11`.
+
+    On the corpus's 150 dpi scan, 6 of its 15 word errors. Mended only where the reading
+    cannot be a number: at a sentence's start (French writes a number that opens a sentence
+    in words) and before a lower-case word (`11 heures` after `à` is left alone).
+    """
+    words = [line.text.split(" ") for line in lines]
+    flat = [(row, col) for row, line in enumerate(words) for col in range(len(line))]
+    for index, (row, col) in enumerate(flat):
+        if words[row][col] != "11" or index + 1 == len(flat):
+            continue
+        after = words[flat[index + 1][0]][flat[index + 1][1]]
+        before = words[flat[index - 1][0]][flat[index - 1][1]] if index else "."
+        if after[:1].islower() and before.endswith(_SENTENCE_END):
+            words[row][col] = "Il"
+    return [
+        Line(" ".join(text), line.x0, line.x1, line.bottom, line.top)
+        for text, line in zip(words, lines, strict=True)
+    ]
 
 
 def render_dpi(page: Any) -> int:
