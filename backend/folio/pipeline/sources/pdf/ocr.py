@@ -40,8 +40,8 @@ MIN_TEXT_CHARS = 16
 _FULL_PAGE = 0.8
 # ... and one that covers this share makes a page of nearly no text a scan worth reading.
 _SCANNED = 0.5
-# Extra wall time a sandboxed read of pages is given per page when OCR may run (a page takes
-# 1.3-2 s on one core of the development machine; docs/ocr.md).
+# Extra wall time a sandboxed read of pages is given per page when OCR may run (a page took
+# 1.5-3.2 s of one core of the development machine; docs/ocr.md).
 OCR_SECONDS_PER_PAGE = 3.0
 _ALNUM = re.compile(r"[^\W_]")
 
