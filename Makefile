@@ -9,7 +9,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FLOWER_PORT ?= 5555
 
-.PHONY: run test lint typecheck bench install clean frontend frontend-check api-types chromium screenshots
+.PHONY: run test lint typecheck bench install clean frontend frontend-check api-types chromium \
+	tesseract screenshots
 
 $(STAMP): backend/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,7 +61,7 @@ api-types: $(STAMP) $(NODE_MODULES)
 # which writes each process's output to var/log/ (VERBOSE=1: to the terminal too), restarts
 # a process that dies, and prints the addresses once everything answers. Ctrl-C stops all.
 # docs/running.md describes each process, and production on PostgreSQL + Redis.
-run: $(STAMP) $(FRONTEND_EXPORT)
+run: $(STAMP) $(FRONTEND_EXPORT) tesseract
 	$(BIN)/flask --app folio.wsgi db upgrade
 	@# --preload: the workers fork from one app, so without FOLIO_SECRET_KEY they still share
 	@# the random per-process key that signs tokens. No --access-logfile: Folio logs each
@@ -87,7 +88,19 @@ chromium:
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
-test: lint typecheck frontend-check frontend chromium
+# OCR of scanned pages (docs/ocr.md) runs Debian's Tesseract with its French model (and the
+# English one, for --lang eng): install the packages when `tesseract` is missing (sudo unless
+# root, as for chromium) or when it has no French model. The Dockerfile's runtime stage
+# installs them too.
+TESSERACT_PACKAGES := tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng
+tesseract:
+	@if ! tesseract --list-langs 2>/dev/null | grep -qx fra; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $(TESSERACT_PACKAGES); \
+	fi
+
+test: lint typecheck frontend-check frontend chromium tesseract
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -58,6 +58,8 @@ def test_a_job_reserves_its_estimate_and_sends_its_planned_chunks(
         assert job.settings == {
             **SETTINGS,
             "model": "",
+            "lang": "fra",
+            "ocr": "auto",
             "chunk_pages": 3,
             "overlap": 1,
             "furniture": ["#", "le titre"],

@@ -13,7 +13,14 @@ import click
 from folio.config import budgets_from_env
 from folio.pipeline.errors import PipelineError
 from folio.pipeline.export import FORMATS, export_to_path
-from folio.pipeline.model import MAX_LIMIT, MIN_LIMIT, ChunkResult, ProcessSettings
+from folio.pipeline.model import (
+    DEFAULT_LANG,
+    MAX_LIMIT,
+    MIN_LIMIT,
+    OCR_MODES,
+    ChunkResult,
+    ProcessSettings,
+)
 from folio.pipeline.plan import DEFAULT_CHUNK_PAGES, DEFAULT_OVERLAP, MAX_OVERLAP
 from folio.pipeline.runner import DocumentResult, run_document
 
@@ -83,6 +90,19 @@ def main() -> None:
     show_default=True,
     help="Keep chapter and part headings as rows of their own.",
 )
+@click.option(
+    "--lang",
+    default=DEFAULT_LANG,
+    show_default=True,
+    help="The document's language as Tesseract names it (fra, eng, fra+eng), for OCR.",
+)
+@click.option(
+    "--ocr",
+    type=click.Choice(OCR_MODES),
+    default="auto",
+    show_default=True,
+    help="OCR the pages without a usable text layer (auto), every page, or none.",
+)
 def process(
     input_path: Path,
     out_path: Path,
@@ -94,6 +114,8 @@ def process(
     password: str | None,
     workers: int,
     headings: bool,
+    lang: str,
+    ocr: str,
 ) -> None:
     """Turn INPUT.pdf into sentences of at most --limit words."""
     if not input_path.is_file():
@@ -101,7 +123,9 @@ def process(
     fmt = fmt or _format_from_suffix(out_path)
     started = time.perf_counter()
     try:
-        settings = ProcessSettings(limit=limit, min_words=min_words, include_headings=headings)
+        settings = ProcessSettings(
+            limit=limit, min_words=min_words, include_headings=headings, lang=lang, ocr=ocr
+        )
         result = _run(input_path, settings, chunk_pages, overlap, workers, password)
         export_to_path(result.sentences, fmt, out_path, _meta(input_path, result, settings))
     except PipelineError as exc:
@@ -161,6 +185,8 @@ def _meta(path: Path, result: DocumentResult, settings: ProcessSettings) -> dict
         "limit": settings.limit,
         "min_words": settings.min_words,
         "processor": settings.processor,
+        "ocr": settings.ocr,
+        "lang": settings.lang,
         "sentences": len(result.sentences),
         "over_limit": result.over_limit,
     }

@@ -78,3 +78,15 @@ class PageTooComplex(DocumentTooComplex):
     def __reduce__(self) -> tuple[object, ...]:
         # Crosses a process boundary (the sandbox's pipe): pickle both arguments.
         return (type(self), (self.page, self.message))
+
+
+class OcrUnavailable(InputError):
+    """A page needs OCR and Tesseract, or the data of the document's language, is missing."""
+
+    code = "ocr_unavailable"
+
+
+class NoText(InputError):
+    """No page of the document gave any text: no text layer, and OCR off or found nothing."""
+
+    code = "no_text"

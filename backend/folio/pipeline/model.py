@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -16,6 +17,21 @@ CUT_CLAUSE, CUT_SUBJECT, CUT_RELATIVE = "clause", "subject", "relative"
 CUT_LLM = "llm"
 MIN_LIMIT = 3
 MAX_LIMIT = 60
+# When a page is read by OCR (sources/pdf/ocr.py): without a usable text layer, every page, never.
+OCR_MODES = ("auto", "always", "never")
+DEFAULT_LANG = "fra"
+# Tesseract language names: `fra`, `eng`, `fra+eng`, `chi_sim`; nothing else reaches argv.
+_LANG = re.compile(r"^[a-z]{3}(?:_[a-z]+)?(?:\+[a-z]{3}(?:_[a-z]+)?)*$")
+
+
+def check_ocr_settings(mode: str, lang: str) -> None:
+    """Refuse an unknown OCR mode or a malformed language name (`InvalidSettings`)."""
+    if mode not in OCR_MODES:
+        raise InvalidSettings(f"The OCR mode must be one of {', '.join(OCR_MODES)}.")
+    if not _LANG.match(lang):
+        raise InvalidSettings(
+            "The language must be Tesseract language names such as fra, eng or fra+eng."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +146,11 @@ def _known(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class ProcessSettings:
-    """What the user chose: the word limit, the shortest piece, and what to keep."""
+    """What the user chose: the word limit, the shortest piece, and what to keep.
+
+    `lang` is the document's language as Tesseract names it, for the pages read by OCR;
+    `ocr` says which pages are (`OCR_MODES`: auto reads those without a usable text layer).
+    """
 
     limit: int = 8
     min_words: int = 2
@@ -138,8 +158,11 @@ class ProcessSettings:
     processor: str = "local"
     # An LLM processor's model; empty means the processor's configured default.
     model: str = ""
+    lang: str = DEFAULT_LANG
+    ocr: str = "auto"
 
     def __post_init__(self) -> None:
+        check_ocr_settings(self.ocr, self.lang)
         if not MIN_LIMIT <= self.limit <= MAX_LIMIT:
             raise InvalidSettings(f"The word limit must be between {MIN_LIMIT} and {MAX_LIMIT}.")
         if not 1 <= self.min_words <= self.limit // 2:

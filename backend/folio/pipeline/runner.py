@@ -13,6 +13,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from folio.pipeline.budgets import Budgets
+from folio.pipeline.errors import NoText
 from folio.pipeline.merge import merge
 from folio.pipeline.model import (
     ChunkPlan,
@@ -28,6 +29,7 @@ from folio.pipeline.segment import segment
 from folio.pipeline.sources.pdf.document import Source
 from folio.pipeline.sources.pdf.guarded import extract_pages, inspect_document
 from folio.pipeline.sources.pdf.inspect import Limits
+from folio.pipeline.sources.pdf.ocr import OcrOptions
 
 # Called after each chunk with its result and the number of chunks in the plan.
 ProgressCallback = Callable[[ChunkResult, int], None]
@@ -76,7 +78,15 @@ def run_chunk(
     started = time.perf_counter()
     context = context or ProcessContext()
     processor = processor_for(settings, context.llm)
-    extracted = extract_pages(path, chunk.read_first, chunk.read_last, furniture, password, budgets)
+    extracted = extract_pages(
+        path,
+        chunk.read_first,
+        chunk.read_last,
+        furniture,
+        password,
+        budgets,
+        OcrOptions.of(settings),
+    )
     sentences = own(chunk, segment(extracted))
     output = processor.process(sentences, settings, context)
     return ChunkResult(
@@ -107,9 +117,13 @@ def run_document(
     on_chunk: ProgressCallback | None = None,
     budgets: Budgets | None = None,
 ) -> DocumentResult:
-    """Inspect, plan, run every chunk (in `workers` processes) and merge."""
+    """Inspect, plan, run every chunk (in `workers` processes) and merge.
+
+    Raises `NoText` when no page gave any text (and none was refused as unreadable): a scan
+    read with OCR off, or pages that are blank or pictures only.
+    """
     budgets = budgets or Budgets()
-    info = inspect_document(path, password, limits, budgets)
+    info = inspect_document(path, password, limits, budgets, ocr=OcrOptions.of(settings))
     chunks = plan_chunks(info.page_count, chunk_pages, overlap)
     workers = max(1, min(workers, len(chunks)))
     if workers == 1:
@@ -125,7 +139,19 @@ def run_document(
             work = _Work(path, info.furniture, settings, password, budgets)
             results = _fan_out(pool, work, chunks, on_chunk)
     results.sort(key=lambda result: result.chunk.index)
-    return DocumentResult(info, results, merge(result.sentences for result in results))
+    result = DocumentResult(info, results, merge(result.sentences for result in results))
+    if result.source_sentences == 0 and not result.unreadable_pages:
+        raise NoText(_no_text_message(settings))
+    return result
+
+
+def _no_text_message(settings: ProcessSettings) -> str:
+    if settings.ocr == "never":
+        return (
+            "No page of the document has a text layer, and OCR is off (--ocr never): "
+            "nothing to read."
+        )
+    return "No page of the document gave any text, from its text layer or by OCR."
 
 
 def _pool(workers: int) -> Executor:

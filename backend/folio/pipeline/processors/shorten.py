@@ -41,6 +41,8 @@ class Piece:
 
 def shorten(texts: Sequence[str], limit: int, min_words: int) -> list[list[Piece]]:
     """For each text, its pieces in reading order (the text alone when nothing cut it)."""
+    if not texts:
+        return []  # nothing to parse: the parser is not even loaded (a page of no text)
     results = [[Piece(text)] for text in texts]
     docs = parser.parse(texts)
     for pieces, doc in zip(results, docs, strict=True):

@@ -19,6 +19,7 @@ from folio.pipeline.sources.base import Extracted
 from folio.pipeline.sources.pdf.document import Source, open_pdf, serialized
 from folio.pipeline.sources.pdf.gauge import Gauge
 from folio.pipeline.sources.pdf.layout import Line, read_lines, strip_furniture
+from folio.pipeline.sources.pdf.ocr import NO_OCR, OcrOptions, ocr_page, wants_ocr
 from folio.pipeline.text import HyphenJoin, join_lines, normalize
 
 
@@ -52,9 +53,10 @@ def extract(
     furniture: Furniture,
     password: str | None = None,
     budgets: Budgets | None = None,
+    ocr: OcrOptions = NO_OCR,
 ) -> Extracted:
     """Extract pages `first`..`last` (1-based, inclusive) of the PDF at `path`."""
-    return assemble_read(read_pages(path, first, last, furniture, password, budgets))
+    return assemble_read(read_pages(path, first, last, furniture, password, budgets, ocr))
 
 
 def assemble_read(read: PagesRead) -> Extracted:
@@ -72,8 +74,12 @@ def read_pages(
     furniture: Furniture,
     password: str | None = None,
     budgets: Budgets | None = None,
+    ocr: OcrOptions = NO_OCR,
 ) -> PagesRead:
-    """The blocks of pages `first`..`last`; a page over a budget is refused, not read."""
+    """The blocks of pages `first`..`last`; a page over a budget is refused, not read.
+
+    A page without a usable text layer is read by OCR when `ocr` allows it (`ocr.py`).
+    """
     budgets = budgets or Budgets()
     gauge = Gauge(str(path), password, budgets)
     document = open_pdf(path, password)
@@ -81,7 +87,7 @@ def read_pages(
     try:
         for number in range(first, last + 1):
             try:
-                read.pages.append(_page_blocks(document, number, furniture, gauge))
+                read.pages.append(_page_blocks(document, number, furniture, gauge, ocr))
             except PageTooComplex as error:
                 read.pages.append([])
                 read.unreadable[number] = f"{error.code}: {error.message}"
@@ -91,12 +97,17 @@ def read_pages(
 
 
 def _page_blocks(
-    document: Any, number: int, furniture: Furniture, gauge: Gauge
+    document: Any, number: int, furniture: Furniture, gauge: Gauge, ocr: OcrOptions
 ) -> list[Block] | None:
     lines = page_lines(document, number, gauge)
+    page = document[number - 1]
+    width = page.get_width()
+    if wants_ocr(page, lines, ocr):
+        read = ocr_page(page, number, ocr, gauge.budgets.page_seconds)
+        lines, width = read.lines or None, read.width
     if lines is None:
         return None
-    return page_blocks(strip_furniture(lines, furniture), document[number - 1].get_width())
+    return page_blocks(strip_furniture(lines, furniture), width)
 
 
 def page_lines(document: Any, number: int, gauge: Gauge) -> list[Line] | None:

@@ -22,9 +22,14 @@ from folio.pipeline.sources.pdf.document import (
 from folio.pipeline.sources.pdf.extract import page_lines
 from folio.pipeline.sources.pdf.gauge import Gauge
 from folio.pipeline.sources.pdf.layout import Line, find_furniture
+from folio.pipeline.sources.pdf.ocr import NO_OCR, OcrOptions, check_available, draws_something
+from folio.pipeline.sources.pdf.ocr import ocr_page as read_by_ocr
 
 FURNITURE_SAMPLE = 40  # pages read whole to learn the running headers; enough for any layout
 QUICK_SAMPLE = 24  # pages whose text layer a quick inspection checks
+# Scanned pages read by OCR to learn the running heads when the text layer gives fewer pages
+# than this (OCR costs 1-2 s a page, a text page a few milliseconds).
+OCR_FURNITURE_SAMPLE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +48,14 @@ def inspect_pdf(
     *,
     quick: bool = False,
     budgets: Budgets | None = None,
+    ocr: OcrOptions = NO_OCR,
 ) -> DocumentInfo:
     """Validate `path` and describe it; raises an `InputError` subclass for bad input.
 
     `quick` (for an upload that must answer at once) checks the text layer of a sample of
-    pages only and learns no running heads; `learn_furniture` does that part later.
+    pages only and learns no running heads; `learn_furniture` does that part later. When
+    `ocr` is enabled and pages need it, a document is refused (`OcrUnavailable`) unless
+    Tesseract can read its language, and scanned pages teach the running heads too.
     """
     limits = limits or Limits()
     size = check_signature(path)
@@ -58,14 +66,17 @@ def inspect_pdf(
     gauge = Gauge(str(path), password, budgets or Budgets())
     document = open_pdf(path, password)
     try:
-        return _describe(document, size, limits, quick, gauge)
+        return _describe(document, size, limits, quick, gauge, ocr)
     finally:
         document.close()
 
 
 @serialized
 def learn_furniture(
-    path: Source, password: str | None = None, budgets: Budgets | None = None
+    path: Source,
+    password: str | None = None,
+    budgets: Budgets | None = None,
+    ocr: OcrOptions = NO_OCR,
 ) -> Furniture:
     """The running heads of a document, from a sample of its pages (over-budget ones left out)."""
     gauge = Gauge(str(path), password, budgets or Budgets())
@@ -74,9 +85,36 @@ def learn_furniture(
         sample = sample_pages(len(document), FURNITURE_SAMPLE)
         lines = [_sample_lines(document, number, gauge) for number in sample]
         read = [page for page in lines if page is not None]
+        scanned = [n for n, page in zip(sample, lines, strict=True) if page is None]
+        scanned = [n for n in scanned if draws_something(_page(document, n))]
+        read += _ocr_sample(document, scanned, len(read), ocr, gauge)
         return find_furniture(read, len(read))
     finally:
         document.close()
+
+
+def _ocr_sample(
+    document: Any, scanned: list[int], have: int, ocr: OcrOptions, gauge: Gauge
+) -> list[list[Line]]:
+    """Lines of scanned pages read by OCR, when the text layer gave too few to learn from.
+
+    Raises `OcrUnavailable` when there are scanned pages and Tesseract cannot read them.
+    """
+    if not ocr.enabled or not scanned:
+        return []
+    check_available(ocr.lang)
+    if have >= OCR_FURNITURE_SAMPLE:
+        return []
+    picks = [scanned[i - 1] for i in sample_pages(len(scanned), OCR_FURNITURE_SAMPLE - have)]
+    read: list[list[Line]] = []
+    for number in picks:
+        try:
+            gauge.check(number)
+            page = read_by_ocr(_page(document, number), number, ocr, gauge.budgets.page_seconds)
+        except PageTooComplex:
+            continue
+        read.append(page.lines)
+    return read
 
 
 def _sample_lines(document: Any, number: int, gauge: Gauge) -> list[Line] | None:
@@ -90,7 +128,9 @@ def _sample_lines(document: Any, number: int, gauge: Gauge) -> list[Line] | None
         return None
 
 
-def _describe(document: Any, size: int, limits: Limits, quick: bool, gauge: Gauge) -> DocumentInfo:
+def _describe(
+    document: Any, size: int, limits: Limits, quick: bool, gauge: Gauge, ocr: OcrOptions
+) -> DocumentInfo:
     page_count = len(document)
     if page_count > limits.max_pages:
         raise errors.TooManyPages(
@@ -101,17 +141,25 @@ def _describe(document: Any, size: int, limits: Limits, quick: bool, gauge: Gaug
     checked = sample_pages(page_count, QUICK_SAMPLE) if quick else range(1, page_count + 1)
     furniture_sample = set() if quick else set(sample_pages(page_count, FURNITURE_SAMPLE))
     without_text: list[int] = []
+    scanned: list[int] = []  # pages without text that draw something: OCR reads them
     too_complex: list[int] = []
     sampled_lines: list[list[Line]] = []
     for number in checked:
         try:
             gauge.check(number)  # before pdfium parses the page's content
-            if not has_text_layer(_page(document, number)):
+            page = _page(document, number)
+            if not has_text_layer(page):
                 without_text.append(number)
+                if draws_something(page):
+                    scanned.append(number)
             elif number in furniture_sample:
                 sampled_lines.append(page_lines(document, number, gauge) or [])
         except PageTooComplex:
             too_complex.append(number)
+    if not quick:
+        if ocr.mode == "always":
+            sampled_lines, scanned = [], [n for n in checked if n not in too_complex]
+        sampled_lines += _ocr_sample(document, scanned, len(sampled_lines), ocr, gauge)
     return DocumentInfo(
         page_count=page_count,
         file_size=size,
@@ -167,7 +215,8 @@ def _warnings(
         share = len(without_text) / checked
         found.append(
             f"{len(without_text)} of {checked} pages checked ({share:.0%}) have no text layer "
-            "(scanned images); such pages need OCR and give no sentences in this version."
+            "(scanned images or blank pages); they are read by OCR, which is slower and may "
+            "misread some words."
         )
     if restricted:
         found.append(

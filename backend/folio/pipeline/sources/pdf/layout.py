@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import re
 import statistics
+import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,7 @@ _PAGE_NUMBER = re.compile(
 )
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
+_NOT_KEY = re.compile(r"[^\w#]|_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,18 @@ def furniture_key(text: str) -> str:
     return _DIGITS.sub("#", _SPACES.sub(" ", text.strip().casefold()))
 
 
+def loose_key(key: str) -> str:
+    """A furniture key with accents, apostrophes, punctuation and spaces folded away.
+
+    OCR reads the same running head as `L’Éducation` on one page and `L'Education` on the
+    next; a page's furniture is recognised by this looser form. Only lines at the top or
+    bottom edge are compared, so the looser match costs no line of text.
+    """
+    letters = unicodedata.normalize("NFKD", key)
+    folded = _NOT_KEY.sub("", "".join(c for c in letters if not unicodedata.combining(c)))
+    return folded or key  # a line of signs only (`* * *`) keeps its exact form
+
+
 def is_page_number(text: str) -> bool:
     """Whether a line looks like a page number ('12', '- 12 -', 'xiv', 'Page 3 sur 9')."""
     return bool(_PAGE_NUMBER.match(text.strip()))
@@ -155,25 +170,36 @@ def find_furniture(pages: Iterable[list[Line]], sampled: int) -> Furniture:
 
     Alternating heads (title on odd pages, author on even ones) each reach half the pages.
     """
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()  # by loose key: OCR's readings of one head count together
+    spellings: dict[str, Counter[str]] = {}
     for lines in pages:
-        for key in {furniture_key(line.text) for line in edge_lines(lines)}:
-            counts[key] = counts.get(key, 0) + 1
+        keys = {furniture_key(line.text) for line in edge_lines(lines)}
+        for loose in {loose_key(key) for key in keys}:
+            counts[loose] += 1
+        for key in keys:
+            spellings.setdefault(loose_key(key), Counter())[key] += 1
     threshold = max(2, sampled // 6)
-    return Furniture(frozenset(key for key, count in counts.items() if count >= threshold))
+    return Furniture(
+        frozenset(
+            spellings[loose].most_common(1)[0][0]
+            for loose, count in counts.items()
+            if count >= threshold
+        )
+    )
 
 
 def strip_furniture(lines: list[Line], furniture: Furniture) -> list[Line]:
     """Remove running headers, footers and page numbers from the top and bottom of a page."""
     ordered = sorted(lines, key=lambda line: -line.top)
+    known = {loose_key(text) for text in furniture.texts}
     removed: set[int] = set()
     for edge in (ordered, ordered[::-1]):
         for line in edge[:2]:  # a header may sit above a page number, or the reverse
-            if not _is_furniture(line, furniture):
+            if not _is_furniture(line, known):
                 break
             removed.add(id(line))
     return [line for line in lines if id(line) not in removed]
 
 
-def _is_furniture(line: Line, furniture: Furniture) -> bool:
-    return is_page_number(line.text) or furniture_key(line.text) in furniture.texts
+def _is_furniture(line: Line, known: set[str]) -> bool:
+    return is_page_number(line.text) or loose_key(furniture_key(line.text)) in known
