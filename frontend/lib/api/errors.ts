@@ -42,6 +42,8 @@ export const ERROR_MESSAGES: Readonly<Record<string, string>> = {
   invalid_cursor: "The list changed; please reload the page.",
   chunks_failed: "Some parts of the document could not be processed.",
   pages_unreadable: "Some pages could not be read safely and were left out (not charged).",
+  no_text: "No text could be read from this document, not even by OCR: nothing was charged.",
+  ocr_unavailable: "This document has scanned pages, and OCR (Tesseract with its language data) is not available on this server.",
   file_gone: "The stored document of this job is gone; upload it again to process it.",
   unexpected_error: "An unexpected error stopped part of this job.",
   llm_unavailable: "The language model did not answer. Try again later or use the local processor.",
