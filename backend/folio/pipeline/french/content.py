@@ -11,15 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from folio.pipeline.french import parser
-
 CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ"})
-
-
-def preserved(source: str, rewrite: Sequence[str]) -> float:
-    """The share of `source`'s content words found in the `rewrite` (1.0 when it has none)."""
-    docs = parser.lemmatize(parser.parse([source, *rewrite]))
-    return kept_share(docs[0], docs[1:])
 
 
 def kept_share(source: Any, rewrite: Sequence[Any]) -> float:
