@@ -3,6 +3,7 @@ apps on real databases (SQLite, PostgreSQL) and Redis."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,3 +83,21 @@ def redis_url() -> str:
     """The test Redis server's URL (a database of its own)."""
     databases.check_redis()
     return databases.REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def tesseract() -> None:
+    """Tesseract with its French model: skipped without it, but required under CI."""
+    from folio.pipeline.sources.pdf import ocr
+
+    missing = shutil.which("tesseract") is None
+    if not missing:
+        try:
+            ocr.check_available("fra")
+        except Exception:
+            missing = True
+    if missing:
+        message = "tesseract with its French model is not installed (make tesseract)"
+        if _in_ci():
+            pytest.fail(f"CI=true but {message}")
+        pytest.skip(message)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from folio.config import current_settings
 from folio.pipeline import runner
@@ -40,6 +41,7 @@ def run_chunk_with_faults(
     password: str | None = None,
     context: ProcessContext | None = None,
     budgets: Budgets | None = None,
+    **pages: Any,
 ) -> ChunkResult:
     """Slow down or fail the chunk as the fault file says, then run it."""
     faults_path = current_settings().data_dir / FAULTS_FILE
@@ -48,7 +50,7 @@ def run_chunk_with_faults(
         time.sleep(float(faults.get("delay_seconds", 0)))
         if chunk.index in faults.get("fail_chunks", []):
             raise InjectedFault(f"fault injected in chunk {chunk.index}")
-    return runner.run_chunk(path, chunk, furniture, settings, password, context, budgets)
+    return runner.run_chunk(path, chunk, furniture, settings, password, context, budgets, **pages)
 
 
 # The name `folio.services.chunks` calls; the pipeline's own function stays as it is.

@@ -46,7 +46,8 @@ def test_a_job_reserves_its_estimate_and_sends_its_planned_chunks(
     assert response.headers["Location"] == body["status_url"] == f"/api/v1/jobs/{body['id']}"
     assert (body["status"], body["total_chunks"], body["estimated_credits"]) == ("queued", 3, 7)
     assert body["reserved_credits"] == 7
-    assert "furniture" not in body["settings"]
+    assert "furniture" not in body["settings"] and "ocr_pages" not in body["settings"]
+    assert (body["ocr_pages"], body["ocr_seconds"]) == (0, 0)
     assert ledger(db_app, alice.id) == [
         (LedgerKind.ADMIN_GRANT, 50, 0),
         (LedgerKind.RESERVE, -7, 0),
@@ -63,6 +64,7 @@ def test_a_job_reserves_its_estimate_and_sends_its_planned_chunks(
             "chunk_pages": 3,
             "overlap": 1,
             "furniture": ["#", "le titre"],
+            "ocr_pages": [],
         }
         assert (job.page_count, job.total_pages, job.lane) == (7, 7, "chunks-0")
         upload = db.session.get(Upload, upload_id)

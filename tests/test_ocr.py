@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -25,7 +24,6 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-import databases
 from folio.pipeline.budgets import Budgets
 from folio.pipeline.errors import InvalidSettings
 from folio.pipeline.model import ChunkPlan, Furniture, ProcessSettings
@@ -38,6 +36,7 @@ from folio.pipeline.sources.pdf.inspect import learn_furniture
 from folio.pipeline.sources.pdf.layout import Line
 from folio.pipeline.sources.pdf.ocr import NO_OCR, OcrOptions, tsv_lines, wants_ocr
 from quality import character_error_rate, fold, ngram_overlap
+from scans import image_pdf
 
 FOLIO = str(Path(sys.executable).with_name("folio"))
 BOOK = "book_flaubert_education.pdf"
@@ -49,24 +48,6 @@ SCANS = {
     "scan_hard150dpi_flaubert_p10-19.pdf": 0.015,
 }
 MIN_RECALL = 0.97
-
-
-@pytest.fixture(scope="session")
-def tesseract() -> None:
-    """Tesseract with its French model: skipped without it, but required under CI."""
-    from folio.pipeline.sources.pdf import ocr
-
-    missing = shutil.which("tesseract") is None
-    if not missing:
-        try:
-            ocr.check_available("fra")
-        except Exception:
-            missing = True
-    if missing:
-        message = "tesseract with its French model is not installed (make tesseract)"
-        if databases.in_ci():
-            pytest.fail(f"CI=true but {message}")
-        pytest.skip(message)
 
 
 @dataclass(frozen=True)
@@ -139,15 +120,6 @@ def test_a_scan_reads_as_its_text_layer(
     assert recall >= MIN_RECALL
 
 
-def _image_pdf(book: pdfium.PdfDocument, numbers: list[int], path: Path) -> Path:
-    """Pages of `book` rendered to greyscale 300 dpi images, one image-only page each."""
-    images = [
-        book[number - 1].render(scale=300 / 72, grayscale=True).to_pil() for number in numbers
-    ]
-    images[0].save(path, "PDF", resolution=300.0, save_all=True, append_images=images[1:])
-    return path
-
-
 @pytest.mark.corpus
 def test_a_mixed_book_gives_the_sentences_of_the_text_book(
     corpus_dir: Path, tmp_path: Path, tesseract: None
@@ -155,7 +127,8 @@ def test_a_mixed_book_gives_the_sentences_of_the_text_book(
     book = pdfium.PdfDocument(str(corpus_dir / "pdfs" / BOOK))
     numbers = list(range(FIRST, LAST + 1))
     scanned = numbers[1::2]  # 11, 13, 15, 17, 19 become images
-    images = pdfium.PdfDocument(str(_image_pdf(book, scanned, tmp_path / "images.pdf")))
+    scans = image_pdf(corpus_dir / "pdfs" / BOOK, scanned, tmp_path / "images.pdf")
+    images = pdfium.PdfDocument(str(scans))
     text, mixed = pdfium.PdfDocument.new(), pdfium.PdfDocument.new()
     text.import_pages(book, [n - 1 for n in numbers])
     for number in numbers:
@@ -305,7 +278,8 @@ def test_image_pdf_helper_is_image_only(tmp_path: Path) -> None:
     """The mixed book's image pages have no text layer (what a scanner gives)."""
     source = pdfium.PdfDocument.new()
     source.new_page(200, 300)
-    path = _image_pdf(source, [1], tmp_path / "i.pdf")
+    source.save(str(tmp_path / "s.pdf"))
+    path = image_pdf(tmp_path / "s.pdf", [1], tmp_path / "i.pdf")
     page = pdfium.PdfDocument(str(path))[0]
     assert page.get_textpage().count_chars() == 0
     assert round(page.get_width()) == 200

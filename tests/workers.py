@@ -144,6 +144,8 @@ def stack_environ(data_dir: Path, database_url: str, broker: str, backend: str) 
         "FOLIO_CHUNK_LEASE_SECONDS": "6",
         "FOLIO_RECONCILE_SECONDS": "2",
         "FOLIO_SIGNUP_CREDITS": "0",
+        # Workers start 6 s sooner; tests/test_preload.py checks the default (true).
+        "FOLIO_PRELOAD_PARSER": "false",
         # Workers started through celery-entrypoint.sh load the fault seam too.
         "CELERY_APP": "faultworker",
         "PYTHONPATH": with_tests_dir(),

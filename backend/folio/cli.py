@@ -200,6 +200,12 @@ def _summary(result: DocumentResult, out_path: Path, seconds: float) -> None:
         f"{result.over_limit} over the limit; written to {out_path}",
         err=True,
     )
+    if result.ocr_pages:
+        click.echo(
+            f"{result.ocr_pages} pages read by OCR in {result.ocr_seconds:.1f} s of OCR "
+            f"({len(result.chunks)} chunks)",
+            err=True,
+        )
     for warning in result.info.warnings:
         click.echo(f"warning: {warning}", err=True)
     for page, reason in sorted(result.unreadable_pages.items()):

@@ -262,6 +262,11 @@ class Settings:
     monthly_credits: int
     signup_credits: int
     credits_per_page: int
+    # OCR (docs/ocr.md): the extra price of a page it reads, the most such pages a chunk
+    # holds, and this instance's OCR throughput, for the preflight's time estimate.
+    ocr_credits_per_page: int
+    ocr_chunk_pages: int
+    ocr_pages_per_minute: int
     # The task queue (Celery): broker and results, and the fan-out's tuning.
     broker_url: str = field(repr=False)
     result_backend: str = field(repr=False)
@@ -270,6 +275,8 @@ class Settings:
     chunk_lease_seconds: int
     chunk_max_attempts: int
     chunk_time_limit: int
+    # Chunk workers load the French parser before their pool forks (taskqueue/preload.py).
+    preload_parser: bool
     reconcile_seconds: int
     chord_unlock_seconds: int
     upload_ttl_minutes: int
@@ -319,6 +326,9 @@ class Settings:
             monthly_credits=env_int(environ, "FOLIO_MONTHLY_CREDITS", 500, minimum=0),
             signup_credits=env_int(environ, "FOLIO_SIGNUP_CREDITS", 100, minimum=0),
             credits_per_page=env_int(environ, "FOLIO_CREDITS_PER_PAGE", 1),
+            ocr_credits_per_page=env_int(environ, "FOLIO_OCR_CREDITS_PER_PAGE", 2, minimum=0),
+            ocr_chunk_pages=env_int(environ, "FOLIO_OCR_CHUNK_PAGES", 10),
+            ocr_pages_per_minute=env_int(environ, "FOLIO_OCR_PAGES_PER_MINUTE", 60),
             broker_url=env_str(environ, "FOLIO_BROKER_URL", "filesystem://"),
             result_backend=env_str(
                 environ, "FOLIO_RESULT_BACKEND", f"db+sqlite:///{data_dir / 'celery-results.db'}"
@@ -328,6 +338,7 @@ class Settings:
             chunk_lease_seconds=env_int(environ, "FOLIO_CHUNK_LEASE_SECONDS", 15),
             chunk_max_attempts=env_int(environ, "FOLIO_CHUNK_MAX_ATTEMPTS", 3),
             chunk_time_limit=env_int(environ, "FOLIO_CHUNK_TIME_LIMIT", 600),
+            preload_parser=env_bool(environ, "FOLIO_PRELOAD_PARSER", True),
             reconcile_seconds=env_int(environ, "FOLIO_RECONCILE_SECONDS", 5),
             chord_unlock_seconds=env_int(environ, "FOLIO_CHORD_UNLOCK_SECONDS", 3600),
             upload_ttl_minutes=env_int(environ, "FOLIO_UPLOAD_TTL_MINUTES", 60),

@@ -15,6 +15,8 @@ export function makeJob(status: JobStatus, overrides: Partial<JobDetail> = {}): 
     failed_chunks: 0,
     current_page: 175,
     total_pages: 445,
+    ocr_pages: 0,
+    ocr_seconds: 0,
     estimated_credits: 445,
     reserved_credits: 445,
     charged_credits: null,

@@ -114,6 +114,8 @@ const UPLOAD: Upload = {
   encrypted: true,
   extraction_restricted: false,
   pages_without_text: [],
+  pages_scanned: [],
+  ocr: { pages: 0, credits: 0, estimated_seconds: 0, available: true },
   pages_checked: 1,
   warnings: [],
   chunk_plan: { chunk_pages: 25, overlap: 1, count: 1, chunks: [] },

@@ -17,7 +17,7 @@ from werkzeug.http import quote_etag
 from folio.api.schemas import MAX_DB_INTEGER, JobDetailSchema, JobSchema
 from folio.models import ChunkStatus, Job, JobStatus
 from folio.pipeline import export
-from folio.pipeline.model import ProcessSettings
+from folio.pipeline.model import DEFAULT_LANG, OCR_MODES, ProcessSettings
 from folio.services import jobs, results
 from folio.services.jobs import JobDetail, JobPage
 from folio.services.results import SentencePage
@@ -48,6 +48,22 @@ class JobSettingsSchema(Schema):
     )
     chunk_pages = fields.Integer(
         load_default=None, strict=True, metadata={"description": "Default FOLIO_CHUNK_PAGES."}
+    )
+    ocr = fields.String(
+        load_default="auto",
+        validate=validate.OneOf(OCR_MODES),
+        metadata={
+            "description": "Which pages OCR reads: auto (those without a usable text layer), "
+            "always, never."
+        },
+    )
+    lang = fields.String(
+        load_default=DEFAULT_LANG,
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "The document's language for OCR, in Tesseract's names: fra, "
+            "eng, fra+eng."
+        },
     )
 
 
@@ -97,6 +113,22 @@ class ChunkSchema(Schema):
     run = fields.Integer(required=True)
     worker = fields.String(allow_none=True)
     seconds = fields.Float(allow_none=True)
+    pages_done = fields.Integer(
+        required=True, metadata={"description": "Owned pages got through in this attempt."}
+    )
+    ocr_pages = fields.List(
+        fields.Integer(),
+        allow_none=True,
+        metadata={"description": "Owned pages read by OCR that gave text (done chunks)."},
+    )
+    ocr_seconds = fields.Float(
+        allow_none=True, metadata={"description": "Seconds OCR took, the overlap included."}
+    )
+    empty_pages = fields.List(
+        fields.Integer(),
+        allow_none=True,
+        metadata={"description": "Owned pages that gave no text: not charged."},
+    )
     last_error = fields.String(allow_none=True)
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
@@ -190,6 +222,9 @@ JSON_EXPORT = {
 @blueprint.alt_response(404, schema=ErrorSchema, description="upload_not_found")
 @blueprint.alt_response(409, schema=ErrorSchema, description="upload_used")
 @blueprint.alt_response(410, schema=ErrorSchema, description="upload_expired")
+@blueprint.alt_response(
+    422, schema=ErrorSchema, description="ocr_unavailable: pages need OCR, which cannot run here"
+)
 @blueprint.alt_response(429, schema=ErrorSchema, description="rate_limited")
 @blueprint.doc(security=BEARER_AUTH)
 def create_job(body: dict[str, Any]) -> tuple[Job, int, dict[str, str]]:

@@ -46,8 +46,14 @@ class JobSchema(Schema):
     total_chunks = fields.Integer(required=True)
     processed_chunks = fields.Integer(required=True)
     failed_chunks = fields.Integer(required=True)
-    current_page = fields.Integer(allow_none=True)
+    current_page = fields.Integer(
+        allow_none=True, metadata={"description": "Pages got through so far."}
+    )
     total_pages = fields.Integer(allow_none=True)
+    ocr_pages = fields.Integer(required=True, metadata={"description": "Pages planned for OCR."})
+    ocr_seconds = fields.Float(
+        required=True, metadata={"description": "Seconds OCR took in the done chunks."}
+    )
     estimated_credits = fields.Integer(
         required=True, metadata={"description": "The most it costs."}
     )

@@ -71,6 +71,21 @@ class ChunkPlanSchema(Schema):
     chunks = fields.List(fields.Nested(ChunkRangeSchema), required=True)
 
 
+class OcrEstimateSchema(Schema):
+    """What OCR adds to a job on the upload at the default settings (OCR auto)."""
+
+    pages = fields.Integer(required=True, metadata={"description": "Pages OCR reads."})
+    credits = fields.Integer(
+        required=True, metadata={"description": "Their OCR price, included in the estimate."}
+    )
+    estimated_seconds = fields.Integer(
+        required=True, metadata={"description": "At FOLIO_OCR_PAGES_PER_MINUTE."}
+    )
+    available = fields.Boolean(
+        required=True, metadata={"description": "Whether this server can run OCR now."}
+    )
+
+
 class UploadSchema(Schema):
     """A validated upload: the document, its plan, what it would cost, what the user has."""
 
@@ -85,6 +100,10 @@ class UploadSchema(Schema):
     pages_without_text = fields.List(
         fields.Integer(), required=True, metadata={"description": "Among the pages checked."}
     )
+    pages_scanned = fields.List(
+        fields.Integer(), required=True, metadata={"description": "Pages OCR reads (auto)."}
+    )
+    ocr = fields.Nested(OcrEstimateSchema, required=True)
     pages_checked = fields.Integer(required=True)
     warnings = fields.List(fields.String(), required=True)
     chunk_plan = fields.Nested(ChunkPlanSchema, required=True)
@@ -109,6 +128,13 @@ class UploadSchema(Schema):
             "encrypted": bool(info.get("encrypted")),
             "extraction_restricted": bool(info.get("extraction_restricted")),
             "pages_without_text": info.get("pages_without_text", []),
+            "pages_scanned": info.get("pages_scanned", []),
+            "ocr": {
+                "pages": summary.ocr.pages,
+                "credits": summary.ocr.credits,
+                "estimated_seconds": summary.ocr.seconds,
+                "available": summary.ocr.available,
+            },
             "pages_checked": info.get("pages_checked", 0),
             "warnings": info.get("warnings", []),
             "chunk_plan": {
@@ -154,7 +180,7 @@ def _pdf_part() -> FileStorage:
     422,
     schema=ErrorSchema,
     description="empty_file, damaged_pdf, no_pages, password_required, wrong_password, "
-    "validation_error",
+    "validation_error, ocr_unavailable (a scan, and OCR cannot run here)",
 )
 @blueprint.doc(security=BEARER_AUTH)
 def create_upload(form: dict[str, Any]) -> tuple[UploadSummary, int, dict[str, str]]:

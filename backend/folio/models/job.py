@@ -82,6 +82,10 @@ class Job(Base):
     current_step: Mapped[str | None] = mapped_column(String(32))
     current_page: Mapped[int | None]
     total_pages: Mapped[int | None]
+    # Pages planned for OCR (from the upload's inspection and the job's OCR mode), and the
+    # seconds OCR took in the job's done chunks.
+    ocr_pages: Mapped[int] = mapped_column(default=0, server_default="0")
+    ocr_seconds: Mapped[float] = mapped_column(default=0.0, server_default="0")
     estimated_credits: Mapped[int] = mapped_column(default=0)
     reserved_credits: Mapped[int] = mapped_column(default=0)
     charged_credits: Mapped[int | None]
@@ -143,6 +147,14 @@ class JobChunk(Base):
     result: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
     # Owned pages a done chunk could not read (over a budget, or killing their sandbox).
     unreadable_pages: Mapped[list[int] | None] = mapped_column(JsonType)
+    # Owned pages a done chunk found without text (blank, or OCR read nothing): not charged.
+    empty_pages: Mapped[list[int] | None] = mapped_column(JsonType)
+    # Owned pages a done chunk read by OCR and that gave text (charged the OCR price), and the
+    # seconds OCR took in its last attempt, the pages read around its own included.
+    ocr_pages: Mapped[list[int] | None] = mapped_column(JsonType)
+    ocr_seconds: Mapped[float | None]
+    # Owned pages this chunk has got through in its current attempt: the job's progress.
+    pages_done: Mapped[int] = mapped_column(default=0, server_default="0")
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     seconds: Mapped[float | None]

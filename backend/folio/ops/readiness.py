@@ -12,6 +12,9 @@ operating system gives up on a connection:
   broker answered, since kombu retries a publish to a dead broker without end).
 
 Nothing is cached: every call checks again, so a component that comes back is seen at once.
+
+OCR is reported too (Tesseract and its languages), but does not make the service unready:
+without it, books with a text layer are still read; scans are refused with `ocr_unavailable`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ from sqlalchemy.pool import NullPool
 from folio.config import Settings, current_settings
 from folio.logs import one_line
 from folio.ops.waitfor import ping_redis
+from folio.pipeline.errors import OcrUnavailable
+from folio.pipeline.model import DEFAULT_LANG
+from folio.pipeline.sources.pdf.ocr import installed_languages
 
 OK = "ok"
 ERROR = "error"
@@ -44,6 +50,8 @@ WORKERS_TIMEOUT_SECONDS = 1.0
 DEADLINE_SECONDS = 3.0
 MAX_REASON_LENGTH = 200
 BROKER_FOLDERS = ("queue", "control", "processed")
+# Reported, not required: without them the service still works, with less.
+OPTIONAL = frozenset({"ocr"})
 
 Probe = Callable[[], dict[str, Any]]
 
@@ -68,8 +76,12 @@ class Readiness:
 
     @property
     def ready(self) -> bool:
-        """Whether every component is ok."""
-        return all(component.status == OK for component in self.components.values())
+        """Whether every component the service needs is ok (OCR is optional)."""
+        return all(
+            component.status == OK
+            for name, component in self.components.items()
+            if name not in OPTIONAL
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The /ready answer's body."""
@@ -96,7 +108,22 @@ def check() -> Readiness:
         components["workers"] = run.result(time.monotonic() + WORKERS_TIMEOUT_SECONDS + 1)
     else:
         components["workers"] = Component(ERROR, {"reason": "not checked: the broker is down"})
+    components["ocr"] = check_ocr()
     return Readiness(components)
+
+
+def check_ocr() -> Component:
+    """Whether Tesseract runs here, and with which languages (not required to be ready)."""
+    try:
+        languages = installed_languages()
+    except OcrUnavailable:
+        reason = "Tesseract is not installed: scans are refused (ocr_unavailable)"
+        return Component(ERROR, {"reason": reason})
+    details: dict[str, Any] = {"languages": sorted(languages - {"osd"})}
+    if DEFAULT_LANG not in languages:
+        reason = f"Tesseract has no data for {DEFAULT_LANG}, the default language"
+        return Component(ERROR, {**details, "reason": reason})
+    return Component(OK, details)
 
 
 def check_database(url: str) -> dict[str, Any]:

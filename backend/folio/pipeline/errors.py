@@ -90,3 +90,7 @@ class NoText(InputError):
     """No page of the document gave any text: no text layer, and OCR off or found nothing."""
 
     code = "no_text"
+
+
+class ExtractionStopped(Exception):
+    """Extraction was asked to stop between two pages (a cancel): not an error of the input."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -61,6 +61,27 @@ class DocumentInfo:
     warnings: tuple[str, ...] = ()
     # Pages checked that break a budget (`budgets.py`): they are not read.
     pages_too_complex: tuple[int, ...] = ()
+    # Pages OCR reads in its default mode (auto): scans, with or without a stamped number.
+    pages_scanned: tuple[int, ...] = ()
+
+    def ocr_pages(self, mode: str) -> tuple[int, ...]:
+        """The pages OCR reads in `mode` (auto, always or never)."""
+        return pages_for_ocr(mode, self.page_count, self.pages_scanned, self.pages_too_complex)
+
+
+def pages_for_ocr(
+    mode: str, page_count: int, scanned: Sequence[int], too_complex: Sequence[int]
+) -> tuple[int, ...]:
+    """The pages OCR reads in `mode`: the scans (auto), every page (always) or none.
+
+    Pages over a budget are never read, by OCR or otherwise.
+    """
+    if mode == "never":
+        return ()
+    if mode == "always":
+        skipped = set(too_complex)
+        return tuple(n for n in range(1, page_count + 1) if n not in skipped)
+    return tuple(scanned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,3 +246,13 @@ class ChunkResult:
     repaired: int = 0
     model: str = ""
     prompt_version: str = ""
+    # Owned pages read by OCR that gave text (charged at the OCR price), and the seconds
+    # OCR took in this chunk, the pages it read around its own included.
+    ocr_pages: list[int] = field(default_factory=list)
+    ocr_seconds: float = 0.0
+
+    @property
+    def pages_with_text(self) -> int:
+        """Owned pages that gave text: what the chunk is charged for."""
+        owned = self.chunk.owned_last - self.chunk.owned_first + 1
+        return owned - len(self.pages_without_text) - len(self.unreadable_pages)

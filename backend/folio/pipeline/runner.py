@@ -13,7 +13,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from folio.pipeline.budgets import Budgets
-from folio.pipeline.errors import NoText
+from folio.pipeline.errors import ExtractionStopped, NoText
 from folio.pipeline.merge import merge
 from folio.pipeline.model import (
     ChunkPlan,
@@ -23,11 +23,17 @@ from folio.pipeline.model import (
     OutputSentence,
     ProcessSettings,
 )
-from folio.pipeline.plan import DEFAULT_CHUNK_PAGES, DEFAULT_OVERLAP, own, plan_chunks
+from folio.pipeline.plan import (
+    DEFAULT_CHUNK_PAGES,
+    DEFAULT_OCR_CHUNK_PAGES,
+    DEFAULT_OVERLAP,
+    own,
+    plan_chunks,
+)
 from folio.pipeline.processors import ProcessContext, processor_for
 from folio.pipeline.segment import segment
 from folio.pipeline.sources.pdf.document import Source
-from folio.pipeline.sources.pdf.guarded import extract_pages, inspect_document
+from folio.pipeline.sources.pdf.guarded import PageCallback, extract_pages, inspect_document
 from folio.pipeline.sources.pdf.inspect import Limits
 from folio.pipeline.sources.pdf.ocr import OcrOptions
 
@@ -54,6 +60,16 @@ class DocumentResult:
         return {p: why for result in self.chunks for p, why in result.unreadable_pages.items()}
 
     @property
+    def ocr_pages(self) -> int:
+        """Pages read by OCR that gave text."""
+        return sum(len(result.ocr_pages) for result in self.chunks)
+
+    @property
+    def ocr_seconds(self) -> float:
+        """Seconds OCR took, the pages chunks read around their own included."""
+        return sum(result.ocr_seconds for result in self.chunks)
+
+    @property
     def source_sentences(self) -> int:
         """Sentences read from the document (headings included)."""
         return sum(result.source_sentences for result in self.chunks)
@@ -67,26 +83,36 @@ def run_chunk(
     password: str | None = None,
     context: ProcessContext | None = None,
     budgets: Budgets | None = None,
+    *,
+    scanned: frozenset[int] = frozenset(),
+    on_page: PageCallback | None = None,
 ) -> ChunkResult:
     """Extract, segment, own and process one chunk of a document.
 
     `context` carries the cancel flag, the shared rate limiter and the LLM configurations;
     the default suits the local processor. Raises `LLMUnavailable` when an LLM processor's
     model does not answer and its fallback is "fail". Extraction runs in sandboxes within
-    `budgets`; the owned pages that could not be read are in `unreadable_pages`.
+    `budgets`; the owned pages that could not be read are in `unreadable_pages`. The pages
+    OCR reads (`scanned`) are read one by one, `on_page` told after each: when it answers
+    True the chunk stops there, `stopped`.
     """
     started = time.perf_counter()
     context = context or ProcessContext()
     processor = processor_for(settings, context.llm)
-    extracted = extract_pages(
-        path,
-        chunk.read_first,
-        chunk.read_last,
-        furniture,
-        password,
-        budgets,
-        OcrOptions.of(settings),
-    )
+    try:
+        extracted = extract_pages(
+            path,
+            chunk.read_first,
+            chunk.read_last,
+            furniture,
+            password,
+            budgets,
+            OcrOptions.of(settings),
+            scanned=scanned,
+            on_page=on_page,
+        )
+    except ExtractionStopped:
+        return ChunkResult(chunk=chunk, stopped=True, seconds=time.perf_counter() - started)
     sentences = own(chunk, segment(extracted))
     output = processor.process(sentences, settings, context)
     return ChunkResult(
@@ -102,6 +128,12 @@ def run_chunk(
         repaired=output.repaired,
         model=processor.model,
         prompt_version=processor.prompt_version,
+        ocr_pages=[
+            p
+            for p in sorted(extracted.ocr_seconds)
+            if chunk.owns(p) and p not in extracted.pages_without_text
+        ],
+        ocr_seconds=sum(extracted.ocr_seconds.values()),
     )
 
 
@@ -111,6 +143,7 @@ def run_document(
     *,
     chunk_pages: int = DEFAULT_CHUNK_PAGES,
     overlap: int = DEFAULT_OVERLAP,
+    ocr_chunk_pages: int = DEFAULT_OCR_CHUNK_PAGES,
     workers: int = 1,
     password: str | None = None,
     limits: Limits | None = None,
@@ -124,19 +157,18 @@ def run_document(
     """
     budgets = budgets or Budgets()
     info = inspect_document(path, password, limits, budgets, ocr=OcrOptions.of(settings))
-    chunks = plan_chunks(info.page_count, chunk_pages, overlap)
+    scanned = frozenset(info.ocr_pages(settings.ocr))
+    chunks = plan_chunks(info.page_count, chunk_pages, overlap, scanned, ocr_chunk_pages)
     workers = max(1, min(workers, len(chunks)))
+    work = _Work(path, info.furniture, settings, password, budgets, scanned)
     if workers == 1:
         results = []
         for chunk in chunks:
-            results.append(
-                run_chunk(path, chunk, info.furniture, settings, password, budgets=budgets)
-            )
+            results.append(work.run(chunk))
             if on_chunk:
                 on_chunk(results[-1], len(chunks))
     else:
         with _pool(workers) as pool:
-            work = _Work(path, info.furniture, settings, password, budgets)
             results = _fan_out(pool, work, chunks, on_chunk)
     results.sort(key=lambda result: result.chunk.index)
     result = DocumentResult(info, results, merge(result.sentences for result in results))
@@ -157,7 +189,8 @@ def _no_text_message(settings: ProcessSettings) -> str:
 def _pool(workers: int) -> Executor:
     # forkserver: workers start from a clean process, never from a parent holding pdfium state.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["folio.pipeline.runner"])
+    # The parser too: every worker would otherwise load its own (french/warm.py).
+    context.set_forkserver_preload(["folio.pipeline.runner", "folio.pipeline.french.warm"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
@@ -170,6 +203,19 @@ class _Work:
     settings: ProcessSettings
     password: str | None
     budgets: Budgets
+    scanned: frozenset[int]
+
+    def run(self, chunk: ChunkPlan) -> ChunkResult:
+        """One chunk of the document (in a pool process, `_Work` pickles)."""
+        return run_chunk(
+            self.path,
+            chunk,
+            self.furniture,
+            self.settings,
+            self.password,
+            budgets=self.budgets,
+            scanned=self.scanned,
+        )
 
 
 def _fan_out(
@@ -178,18 +224,7 @@ def _fan_out(
     chunks: list[ChunkPlan],
     on_chunk: ProgressCallback | None,
 ) -> list[ChunkResult]:
-    futures = [
-        pool.submit(
-            run_chunk,
-            work.path,
-            chunk,
-            work.furniture,
-            work.settings,
-            work.password,
-            budgets=work.budgets,
-        )
-        for chunk in chunks
-    ]
+    futures = [pool.submit(work.run, chunk) for chunk in chunks]
     results: list[ChunkResult] = []
     for future in as_completed(futures):
         results.append(future.result())

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from folio.config import current_settings
@@ -31,16 +31,15 @@ from folio.models.mapping import chunk_plan
 from folio.pipeline.model import ChunkResult, Furniture, Usage
 from folio.pipeline.processors import ProcessContext, traits
 from folio.pipeline.runner import run_chunk
-from folio.services import dispatch, storage
+from folio.services import dispatch, progress, storage
 from folio.services.errors import FileGone
 from folio.services.jobstate import (
     FINAL,
     cancel_pending_chunks,
-    owned_pages,
     process_settings,
+    result_values,
     touched,
     unfinished_chunks,
-    unreadable_values,
 )
 from folio.services.leases import (
     Claim,
@@ -181,7 +180,13 @@ def _give_up_if_exhausted(claimable: Any, job_id: uuid.UUID, now: datetime) -> N
         .returning(JobChunk.id)
     ).all()
     if failed:
-        _count(job_id, now, failed=len(failed), pages=0)
+        # A chunk given up on counts as got through, so the progress reaches its end.
+        db.session.execute(
+            update(JobChunk)
+            .where(JobChunk.id.in_([row.id for row in failed]))
+            .values(pages_done=JobChunk.owned_last_page - JobChunk.owned_first_page + 1)
+        )
+        progress.count_finished(job_id, now, failed=len(failed))
     db.session.commit()
 
 
@@ -196,13 +201,19 @@ def record_success(claim: Claim, result: ChunkResult) -> bool:
         usage=result.usage,
         result=sentences,
         seconds=result.seconds,
-        **unreadable_values(result),
+        **result_values(result),
     )
 
 
 def record_failure(claim: Claim, code: str, message: str) -> bool:
     """Record an expected failure of the chunk; the job goes on with the others."""
-    return _finish(claim, utcnow(), ChunkStatus.FAILED, last_error=f"{code}: {message}")
+    return _finish(
+        claim,
+        utcnow(),
+        ChunkStatus.FAILED,
+        last_error=f"{code}: {message}",
+        pages_done=JobChunk.owned_last_page - JobChunk.owned_first_page + 1,
+    )
 
 
 def release(claim: Claim) -> None:
@@ -240,51 +251,17 @@ def _finish(
         db.session.rollback()
         return False
     done = status == ChunkStatus.DONE
-    _count(
+    progress.count_finished(
         chunk.job_id,
         now,
         failed=1 if status == ChunkStatus.FAILED else 0,
-        pages=owned_pages(chunk) if done else 0,
         processed=1 if done else 0,
         usage=usage,
+        ocr_seconds=values.get("ocr_seconds") or 0.0,
     )
     db.session.commit()
     _finalize_if_idle(chunk.job_id)
     return True
-
-
-def _count(
-    job_id: uuid.UUID,
-    now: datetime,
-    *,
-    failed: int,
-    pages: int,
-    processed: int = 0,
-    usage: Usage | None = None,
-) -> None:
-    """Add finished chunks to the job's counters; progress only ever moves forward."""
-    finished = Job.processed_chunks + Job.failed_chunks + processed + failed
-    # 99 at most: 100 is for finalize, when the sentences are merged and stored.
-    progress = (finished * 99) // Job.total_chunks
-    usage = usage or Usage()
-    db.session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(
-            touched(
-                now,
-                processed_chunks=Job.processed_chunks + processed,
-                failed_chunks=Job.failed_chunks + failed,
-                progress_percent=case(
-                    (progress > Job.progress_percent, progress), else_=Job.progress_percent
-                ),
-                current_page=func.coalesce(Job.current_page, 0) + pages,
-                llm_calls=Job.llm_calls + usage.calls,
-                tokens_in=Job.tokens_in + usage.tokens_in,
-                tokens_out=Job.tokens_out + usage.tokens_out,
-            )
-        )
-    )
 
 
 def _finalize_if_idle(job_id: uuid.UUID) -> None:
@@ -320,9 +297,22 @@ def _run(job: Job, chunk: JobChunk, claim: Claim) -> ChunkResult:
         llm=app_settings.llm,
         rewrites=DatabaseRewriteCache() if calls_model else None,
     )
+    should_stop = context.should_stop
+
+    def on_page(page: int) -> bool:
+        progress.page_reached(claim, job.id, plan, page)
+        return should_stop()
+
     with keeper:  # renews the lease until the pipeline returns or raises
         return run_chunk(
-            path, plan, furniture, settings, context=context, budgets=app_settings.budgets
+            path,
+            plan,
+            furniture,
+            settings,
+            context=context,
+            budgets=app_settings.budgets,
+            scanned=frozenset(job.settings.get("ocr_pages", [])),
+            on_page=on_page,
         )
 
 

@@ -33,14 +33,18 @@ class MonthlyGrantReport:
     already_granted: int
 
 
-def estimate(page_count: int, settings: ProcessSettings) -> int:
-    """The most a job on `page_count` pages with `settings` can cost, computed by the server."""
+def estimate(page_count: int, settings: ProcessSettings, ocr_pages: int = 0) -> int:
+    """The most a job on `page_count` pages with `settings` can cost, computed by the server.
+
+    `ocr_pages` of them are read by OCR and cost FOLIO_OCR_CREDITS_PER_PAGE more each.
+    """
     if page_count < 1:
         raise ValueError(f"page_count must be at least 1, got {page_count}")
     # The processor declares its worst page (`Processor.page_cost_factor`); an unknown
     # processor cannot be priced, so it cannot be run.
     factor = traits(settings.processor).page_cost_factor
-    return page_count * factor * current_settings().credits_per_page
+    app = current_settings()
+    return page_count * factor * app.credits_per_page + ocr_pages * app.ocr_credits_per_page
 
 
 def reserve(user_id: int, job_id: uuid.UUID, amount: int, run: int = 0) -> LedgerEntry:

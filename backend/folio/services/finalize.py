@@ -46,7 +46,15 @@ def finalize_job(job_id: uuid.UUID) -> JobStatus | None:
     )
     if any(chunk.status in (ChunkStatus.PENDING, ChunkStatus.RUNNING) for chunk in chunks):
         return None  # a chunk is still at work; it, or the reconciler, will ask again
+    sentences = merge(
+        [OutputSentence.from_dict(row) for row in chunk.result or []]
+        for chunk in chunks
+        if chunk.status == ChunkStatus.DONE
+    )
     status = final_status(job, chunks)
+    no_text = status == JobStatus.COMPLETED and not sentences
+    if no_text:  # every page read, none gave a sentence: nothing was done worth a credit
+        status = JobStatus.FAILED
     won = db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.not_in(FINAL))
@@ -56,8 +64,11 @@ def finalize_job(job_id: uuid.UUID) -> JobStatus | None:
     if won is None:
         db.session.rollback()
         return None
-    _store(job, chunks, status)
-    credits.settle(job_id, charge(job, chunks), run=job.run)  # commits with the above
+    _store(job, chunks, status, sentences)
+    if no_text:
+        db.session.execute(update(Job).where(Job.id == job_id).values(**_no_text(job)))
+    # commits with the above
+    credits.settle(job_id, 0 if no_text else charge(job, chunks), run=job.run)
     return status
 
 
@@ -72,7 +83,9 @@ def charge(job: Job, chunks: list[JobChunk]) -> int:
     settings = current_settings()
     in_run = [chunk for chunk in chunks if chunk.run == job.run]
     done = [chunk for chunk in in_run if chunk.status == ChunkStatus.DONE]
+    # Pages that gave text, and on top the OCR price of those OCR read (docs/ocr.md).
     pages = sum(owned_pages(chunk) for chunk in done) * settings.credits_per_page
+    pages += sum(len(chunk.ocr_pages or []) for chunk in done) * settings.ocr_credits_per_page
     if not traits(process_settings(job).processor).calls_model:
         return pages
     # Every call of the run is paid, a cancelled chunk's included: the calls were made. A
@@ -96,14 +109,20 @@ def final_status(job: Job, chunks: list[JobChunk]) -> JobStatus:
     return JobStatus.PARTIAL if done else JobStatus.FAILED
 
 
-def _store(job: Job, chunks: list[JobChunk], status: JobStatus) -> None:
+def _no_text(job: Job) -> dict[str, object]:
+    """A job whose pages gave no sentence: failed with its own code, nothing charged."""
+    ocr = process_settings(job).ocr
+    how = "from its text layer" if ocr == "never" else "from its text layer or by OCR"
+    return {
+        "error_code": "no_text",
+        "error_message": f"No page of the document gave any sentence, {how}; nothing was charged.",
+    }
+
+
+def _store(
+    job: Job, chunks: list[JobChunk], status: JobStatus, sentences: list[OutputSentence]
+) -> None:
     """Replace the job's sentences with the merge of its done chunks; set the counters."""
-    outputs = [
-        [OutputSentence.from_dict(row) for row in chunk.result or []]
-        for chunk in chunks
-        if chunk.status == ChunkStatus.DONE
-    ]
-    sentences = merge(outputs)
     db.session.execute(delete(JobSentence).where(JobSentence.job_id == job.id))
     if sentences:
         db.session.execute(

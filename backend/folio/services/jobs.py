@@ -20,9 +20,10 @@ from folio.models import ChunkStatus, Job, JobChunk, JobSentence, JobStatus, Upl
 from folio.models.base import utcnow
 from folio.models.mapping import chunk_row
 from folio.pipeline.model import ChunkPlan, ProcessSettings
-from folio.pipeline.plan import DEFAULT_OVERLAP, plan_chunks
+from folio.pipeline.plan import DEFAULT_OVERLAP
 from folio.pipeline.processors import processor_for
 from folio.pipeline.sources.pdf.guarded import document_furniture
+from folio.pipeline.sources.pdf.ocr import OcrOptions, check_available
 from folio.services import credits, dispatch, jobstate, storage, uploads
 from folio.services.errors import (
     Conflict,
@@ -66,14 +67,18 @@ def create_job(
     now = utcnow()
     size = current_settings().chunk_pages if chunk_pages is None else chunk_pages
     upload = uploads.usable_upload(user_id, upload_id, now)
-    plan = plan_chunks(upload.page_count, size, DEFAULT_OVERLAP)
+    scanned = uploads.ocr_pages(upload, process.ocr)
+    if scanned:  # 422 ocr_unavailable before anything is taken, when OCR cannot run here
+        check_available(process.lang)
+    plan = uploads.plan(upload, size, scanned)
     # Refuses an unknown or unconfigured processor, or a model it does not offer (400).
     processor = processor_for(process, current_settings().llm)
-    amount = credits.estimate(upload.page_count, process)
+    amount = credits.estimate(upload.page_count, process, len(scanned))
     # Read before the transaction starts: SQLite holds its write lock until the commit.
     path = storage.path_of(upload.file_key)
-    furniture = sorted(document_furniture(path, budgets=current_settings().budgets).texts)
-    job = _new_job(user_id, upload, process, size, furniture, amount, len(plan))
+    budgets, ocr = current_settings().budgets, OcrOptions.of(process)
+    furniture = sorted(document_furniture(path, budgets=budgets, ocr=ocr).texts)
+    job = _new_job(user_id, upload, process, size, furniture, amount, plan, scanned)
     job.model = processor.model or None
     job.prompt_version = processor.prompt_version or None
     try:
@@ -201,8 +206,8 @@ def delete_job(user_id: int, job_id: uuid.UUID) -> None:
 
 
 def public_settings(job: Job) -> dict[str, object]:
-    """The job's settings without the running heads learnt from the book (its text)."""
-    return {key: value for key, value in job.settings.items() if key != "furniture"}
+    """The job's settings without what was learnt from the book (its heads, its OCR pages)."""
+    return {k: v for k, v in job.settings.items() if k not in ("furniture", "ocr_pages")}
 
 
 def _new_job(
@@ -212,7 +217,8 @@ def _new_job(
     chunk_pages: int,
     furniture: list[str],
     estimate: int,
-    total_chunks: int,
+    plan: list[ChunkPlan],
+    scanned: list[int],
 ) -> Job:
     """A queued job on the upload's file (not added to the session)."""
     now = utcnow()
@@ -225,12 +231,14 @@ def _new_job(
             "chunk_pages": chunk_pages,
             "overlap": DEFAULT_OVERLAP,
             "furniture": furniture,
+            "ocr_pages": scanned,
         },
         original_filename=upload.original_filename,
         file_key=upload.file_key,
         page_count=upload.page_count,
-        total_chunks=total_chunks,
+        total_chunks=len(plan),
         total_pages=upload.page_count,
+        ocr_pages=len(scanned),
         estimated_credits=estimate,
         current_step="queued",
         created_at=now,
@@ -329,8 +337,12 @@ def _retry_failed(job_id: uuid.UUID) -> int:
             )
         )
     )
+    scanned = set(job.settings.get("ocr_pages", []))
+    ocr_pages = sum(
+        1 for c in failed for p in range(c.owned_first_page, c.owned_last_page + 1) if p in scanned
+    )
     amount = credits.estimate(
-        sum(jobstate.owned_pages(c) for c in failed), jobstate.process_settings(job)
+        sum(jobstate.chunk_pages(c) for c in failed), jobstate.process_settings(job), ocr_pages
     )
     try:
         credits.reserve(job.user_id, job_id, amount, run=run)  # commits the reset with it

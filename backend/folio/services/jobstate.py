@@ -25,18 +25,37 @@ def touched(now: datetime | None = None, **values: Any) -> dict[str, Any]:
 
 
 def owned_pages(chunk: JobChunk) -> int:
-    """How many pages a chunk owns and read (what it is charged for)."""
-    unreadable = len(chunk.unreadable_pages or [])
-    return chunk.owned_last_page - chunk.owned_first_page + 1 - unreadable
+    """How many pages a chunk owns that gave text (what it is charged for).
+
+    A chunk that has not run yet counts all its pages: what a reservation must cover.
+    """
+    lost = len(chunk.unreadable_pages or []) + len(chunk.empty_pages or [])
+    return chunk_pages(chunk) - lost
 
 
-def unreadable_values(result: ChunkResult) -> dict[str, Any]:
-    """A done chunk's columns for the pages it could not read: their numbers and why."""
-    if not result.unreadable_pages:
-        return {}
-    pages = sorted(result.unreadable_pages)
-    reasons = "; ".join(f"page {p}: {result.unreadable_pages[p]}" for p in pages)
-    return {"unreadable_pages": pages, "last_error": reasons[:2000]}
+def chunk_pages(chunk: JobChunk) -> int:
+    """How many pages a chunk owns."""
+    return chunk.owned_last_page - chunk.owned_first_page + 1
+
+
+def result_values(result: ChunkResult) -> dict[str, Any]:
+    """A done chunk's columns for its pages: unreadable (with why), empty, read by OCR."""
+    values: dict[str, Any] = {
+        "empty_pages": sorted(result.pages_without_text) or None,
+        "ocr_pages": list(result.ocr_pages) or None,
+        "ocr_seconds": result.ocr_seconds if result.ocr_seconds else None,
+        "pages_done": chunk_pages_of(result),
+    }
+    if result.unreadable_pages:
+        pages = sorted(result.unreadable_pages)
+        reasons = "; ".join(f"page {p}: {result.unreadable_pages[p]}" for p in pages)
+        values.update(unreadable_pages=pages, last_error=reasons[:2000])
+    return values
+
+
+def chunk_pages_of(result: ChunkResult) -> int:
+    """How many pages the chunk of a result owns."""
+    return result.chunk.owned_last - result.chunk.owned_first + 1
 
 
 def unfinished_chunks(job_id: uuid.UUID) -> int:

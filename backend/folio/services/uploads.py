@@ -11,6 +11,7 @@ removes it.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,11 +24,19 @@ from folio.config import Settings, current_settings
 from folio.extensions import db
 from folio.models import Upload
 from folio.models.base import utcnow
-from folio.pipeline.model import ChunkPlan, DocumentInfo, ProcessSettings
+from folio.pipeline.errors import OcrUnavailable
+from folio.pipeline.model import (
+    DEFAULT_LANG,
+    ChunkPlan,
+    DocumentInfo,
+    ProcessSettings,
+    pages_for_ocr,
+)
 from folio.pipeline.plan import DEFAULT_OVERLAP, plan_chunks
 from folio.pipeline.sources.pdf.document import check_structure
 from folio.pipeline.sources.pdf.guarded import inspect_document, unlock
 from folio.pipeline.sources.pdf.inspect import Limits
+from folio.pipeline.sources.pdf.ocr import check_available
 from folio.services import credits, storage, users
 from folio.services.errors import Conflict, UploadExpired, UploadNotFound
 
@@ -50,6 +59,17 @@ class UploadSummary:
     chunks: list[ChunkPlan]
     estimated_credits: int
     balance: int
+    ocr: OcrEstimate
+
+
+@dataclass(frozen=True, slots=True)
+class OcrEstimate:
+    """What OCR adds to a job at the default settings: pages, credits, time, availability."""
+
+    pages: int
+    credits: int
+    seconds: int
+    available: bool
 
 
 def create_upload(
@@ -65,6 +85,7 @@ def create_upload(
         info = inspect_document(
             temporary, password or None, _limits(settings), settings.budgets, quick=True
         )
+        _refuse_scan_without_ocr(info)
         key = _keep(temporary, info, password or None, settings)
     try:
         upload = _add_upload(user_id, key, incoming.filename, size, info, settings)
@@ -156,14 +177,56 @@ def delete_expired(now: datetime) -> int:
 
 def summarize(upload: Upload, chunk_pages: int) -> UploadSummary:
     """The plan, the estimate at default settings and the owner's balance for an upload."""
+    process = ProcessSettings()
+    scanned = ocr_pages(upload, process.ocr)
+    settings = current_settings()
     return UploadSummary(
         upload=upload,
         chunk_pages=chunk_pages,
         overlap=DEFAULT_OVERLAP,
-        chunks=plan_chunks(upload.page_count, chunk_pages, DEFAULT_OVERLAP),
-        estimated_credits=credits.estimate(upload.page_count, ProcessSettings()),
+        chunks=plan(upload, chunk_pages, scanned),
+        estimated_credits=credits.estimate(upload.page_count, process, len(scanned)),
         balance=users.get_user(upload.user_id).balance,
+        ocr=OcrEstimate(
+            pages=len(scanned),
+            credits=len(scanned) * settings.ocr_credits_per_page,
+            seconds=math.ceil(len(scanned) * 60 / settings.ocr_pages_per_minute),
+            available=ocr_available(process.lang),
+        ),
     )
+
+
+def ocr_pages(upload: Upload, mode: str) -> list[int]:
+    """The pages of the upload OCR reads in `mode`, from its inspection."""
+    info = upload.info
+    scanned, complex_ = info.get("pages_scanned", []), info.get("pages_too_complex", [])
+    return list(pages_for_ocr(mode, upload.page_count, scanned, complex_))
+
+
+def plan(upload: Upload, chunk_pages: int, scanned: list[int]) -> list[ChunkPlan]:
+    """The chunks of a job on the upload: at most `chunk_pages` pages, fewer OCR pages."""
+    size = current_settings().ocr_chunk_pages
+    return plan_chunks(upload.page_count, chunk_pages, DEFAULT_OVERLAP, scanned, size)
+
+
+def ocr_available(lang: str) -> bool:
+    """Whether Tesseract can read `lang` on this machine now."""
+    try:
+        check_available(lang)
+    except OcrUnavailable:
+        return False
+    return True
+
+
+def _refuse_scan_without_ocr(info: DocumentInfo) -> None:
+    """Refuse a scan when OCR cannot run here: without OCR it has no text to read at all.
+
+    A mixed book is kept: its text pages can be read with OCR off, and a job that asks for
+    OCR on it is refused when it is created, before any credit is taken.
+    """
+    unread = set(info.pages_without_text) | set(info.pages_too_complex) | set(info.pages_scanned)
+    if info.pages_scanned and len(unread) == info.page_count:
+        check_available(DEFAULT_LANG)
 
 
 def title_of(upload: Upload | None) -> str | None:
@@ -223,6 +286,7 @@ def _info_json(info: DocumentInfo) -> dict[str, Any]:
         "encrypted": info.encrypted,
         "extraction_restricted": info.extraction_restricted,
         "pages_without_text": list(info.pages_without_text),
+        "pages_scanned": list(info.pages_scanned),
         "pages_checked": info.pages_checked,
         "pages_too_complex": list(info.pages_too_complex),
         "warnings": list(info.warnings),

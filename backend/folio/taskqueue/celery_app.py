@@ -17,6 +17,7 @@ from folio.config import Settings
 from folio.services.dispatch import CHORD_UNLOCK_INTERVAL
 from folio.services.lanes import CONTROL_QUEUE, chunk_queues, probe_queue
 from folio.taskqueue import results, revoked
+from folio.taskqueue.preload import Preload
 from folio.taskqueue.takeback import TakeBack
 
 TASK_MODULES = ["folio.tasks"]
@@ -37,6 +38,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery.config_from_object(celery_config(settings))
     revoked.install()
     TakeBack(app).connect()
+    Preload(settings).connect()
     celery.set_default()
     app.extensions["celery"] = celery
     return celery

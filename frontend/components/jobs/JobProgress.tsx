@@ -36,6 +36,14 @@ export function JobProgress({ job }: { job: Job }) {
             {job.current_page ?? 0} / {job.total_pages ?? job.page_count}
           </dd>
         </div>
+        {job.ocr_pages > 0 && (
+          <div>
+            <dt>Scanned pages</dt>
+            <dd data-testid="progress-ocr">
+              {job.ocr_pages} read by OCR{job.ocr_seconds > 0 && ` (${formatDuration(job.ocr_seconds * 1000)} of OCR so far)`}
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Elapsed</dt>
           <dd data-testid="progress-elapsed">{formatDuration(end - start)}</dd>

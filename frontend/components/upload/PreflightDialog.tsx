@@ -6,7 +6,7 @@ import { Dialog } from "@/components/ui/Dialog";
 import { ErrorMessage } from "@/components/ui/ErrorMessage";
 import { ApiError } from "@/lib/api/errors";
 import type { Upload } from "@/lib/api/types";
-import { formatBytes } from "@/lib/format";
+import { formatBytes, formatDuration } from "@/lib/format";
 import type { Preferences } from "@/lib/settings";
 
 /** What the preflight shows and what its two buttons do. */
@@ -25,8 +25,9 @@ interface PreflightProps {
 export function PreflightDialog({ upload, preferences, notice = null, busy, error, onConfirm, onCancel }: PreflightProps) {
   const short = upload.estimated_credits > upload.balance;
   const warnings = [...upload.warnings];
-  if (upload.pages_without_text.length > 0) {
-    warnings.push(`Pages without text (of ${upload.pages_checked} checked): ${upload.pages_without_text.join(", ")}.`);
+  const blank = upload.pages_without_text.filter((page) => !upload.pages_scanned.includes(page));
+  if (blank.length > 0) {
+    warnings.push(`Blank pages (not charged): ${blank.join(", ")}.`);
   }
   return (
     <Dialog title="Ready to process" onClose={onCancel} testId="preflight-dialog">
@@ -44,6 +45,14 @@ export function PreflightDialog({ upload, preferences, notice = null, busy, erro
           <dt>Chunks</dt>
           <dd data-testid="preflight-chunks">{upload.chunk_plan.count}</dd>
         </div>
+        {upload.ocr.pages > 0 && (
+          <div>
+            <dt>Scanned pages (OCR)</dt>
+            <dd data-testid="preflight-ocr">
+              {upload.ocr.pages}: about {formatDuration(upload.ocr.estimated_seconds * 1000)}, {upload.ocr.credits} credits
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Estimated credits</dt>
           <dd data-testid="preflight-credits">{upload.estimated_credits}</dd>
@@ -61,6 +70,12 @@ export function PreflightDialog({ upload, preferences, notice = null, busy, erro
       {notice && (
         <p className="warning" role="status" data-testid="preflight-processor-notice">
           {notice}
+        </p>
+      )}
+      {upload.ocr.pages > 0 && !upload.ocr.available && (
+        <p className="warning" role="alert" data-testid="preflight-no-ocr">
+          This server cannot read scanned pages now (Tesseract is not installed): the {upload.ocr.pages} scanned
+          pages would give no text. Ask the administrator to install it.
         </p>
       )}
       {short && (

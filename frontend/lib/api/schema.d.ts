@@ -384,7 +384,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description empty_file, damaged_pdf, no_pages, password_required, wrong_password, validation_error */
+                /** @description empty_file, damaged_pdf, no_pages, password_required, wrong_password, validation_error, ocr_unavailable (a scan, and OCR cannot run here) */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -618,7 +618,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                /** @description ocr_unavailable: pages need OCR, which cannot run here */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description rate_limited */
                 429: {
                     headers: {
@@ -1202,6 +1210,16 @@ export interface components {
              */
             chunk_pages?: number | null;
         };
+        OcrEstimate: {
+            /** @description Pages OCR reads. */
+            pages: number;
+            /** @description Their OCR price, included in the estimate. */
+            credits: number;
+            /** @description At FOLIO_OCR_PAGES_PER_MINUTE. */
+            estimated_seconds: number;
+            /** @description Whether this server can run OCR now. */
+            available: boolean;
+        };
         ChunkRange: {
             index: number;
             first_page: number;
@@ -1227,6 +1245,9 @@ export interface components {
             extraction_restricted: boolean;
             /** @description Among the pages checked. */
             pages_without_text: number[];
+            /** @description Pages OCR reads (auto). */
+            pages_scanned: number[];
+            ocr: components["schemas"]["OcrEstimate"];
             pages_checked: number;
             warnings: string[];
             chunk_plan: components["schemas"]["ChunkPlan"];
@@ -1266,6 +1287,17 @@ export interface components {
              * @default null
              */
             chunk_pages?: number | null;
+            /**
+             * @description Which pages OCR reads: auto (those without a usable text layer), always, never.
+             * @default auto
+             * @enum {string}
+             */
+            ocr?: "auto" | "always" | "never";
+            /**
+             * @description The document's language for OCR, in Tesseract's names: fra, eng, fra+eng.
+             * @default fra
+             */
+            lang?: string;
         };
         CreateJob: {
             /** Format: uuid */
@@ -1286,8 +1318,13 @@ export interface components {
             total_chunks: number;
             processed_chunks: number;
             failed_chunks: number;
+            /** @description Pages got through so far. */
             current_page?: number | null;
             total_pages?: number | null;
+            /** @description Pages planned for OCR. */
+            ocr_pages: number;
+            /** @description Seconds OCR took in the done chunks. */
+            ocr_seconds: number;
             /** @description The most it costs. */
             estimated_credits: number;
             reserved_credits: number;
@@ -1342,8 +1379,13 @@ export interface components {
             total_chunks: number;
             processed_chunks: number;
             failed_chunks: number;
+            /** @description Pages got through so far. */
             current_page?: number | null;
             total_pages?: number | null;
+            /** @description Pages planned for OCR. */
+            ocr_pages: number;
+            /** @description Seconds OCR took in the done chunks. */
+            ocr_seconds: number;
             /** @description The most it costs. */
             estimated_credits: number;
             reserved_credits: number;
@@ -1393,6 +1435,14 @@ export interface components {
             run: number;
             worker?: string | null;
             seconds?: number | null;
+            /** @description Owned pages got through in this attempt. */
+            pages_done: number;
+            /** @description Owned pages read by OCR that gave text (done chunks). */
+            ocr_pages?: number[] | null;
+            /** @description Seconds OCR took, the overlap included. */
+            ocr_seconds?: number | null;
+            /** @description Owned pages that gave no text: not charged. */
+            empty_pages?: number[] | null;
             last_error?: string | null;
             /** Format: date-time */
             started_at?: string | null;

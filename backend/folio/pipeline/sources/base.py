@@ -20,6 +20,8 @@ class Extracted:
     pages_without_text: list[int] = field(default_factory=list)
     # Pages that could not be read within their budgets or the sandbox's: number → reason.
     unreadable: dict[int, str] = field(default_factory=dict)
+    # Pages read by OCR: number → the seconds Tesseract took on it.
+    ocr_seconds: dict[int, float] = field(default_factory=dict)
 
     def locate(self, position: int) -> tuple[int, int]:
         """(page number, offset in that page's text) of a position in `text`."""

@@ -9,7 +9,8 @@ whichever chunk reads the page: the ground of exact overlap ownership.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from folio.pipeline.budgets import Budgets
@@ -39,6 +40,8 @@ class PagesRead:
     first: int
     pages: list[list[Block] | None]
     unreadable: dict[int, str]
+    # Pages read by OCR: number → the seconds it took.
+    ocr_seconds: dict[int, float] = field(default_factory=dict)
 
     @property
     def numbers(self) -> list[int]:
@@ -63,6 +66,7 @@ def assemble_read(read: PagesRead) -> Extracted:
     """The text of pages read, the refused ones listed in `unreadable` and left empty."""
     out = assemble(read.numbers, read.pages)
     out.unreadable = dict(read.unreadable)
+    out.ocr_seconds = dict(read.ocr_seconds)
     return out
 
 
@@ -87,7 +91,7 @@ def read_pages(
     try:
         for number in range(first, last + 1):
             try:
-                read.pages.append(_page_blocks(document, number, furniture, gauge, ocr))
+                read.pages.append(_page_blocks(document, number, furniture, gauge, ocr, read))
             except PageTooComplex as error:
                 read.pages.append([])
                 read.unreadable[number] = f"{error.code}: {error.message}"
@@ -97,13 +101,20 @@ def read_pages(
 
 
 def _page_blocks(
-    document: Any, number: int, furniture: Furniture, gauge: Gauge, ocr: OcrOptions
+    document: Any,
+    number: int,
+    furniture: Furniture,
+    gauge: Gauge,
+    ocr: OcrOptions,
+    into: PagesRead,
 ) -> list[Block] | None:
     lines = page_lines(document, number, gauge)
     page = document[number - 1]
     width = page.get_width()
     if wants_ocr(page, lines, ocr):
+        started = time.perf_counter()
         read = ocr_page(page, number, ocr, gauge.budgets.page_seconds)
+        into.ocr_seconds[number] = time.perf_counter() - started
         lines, width = read.lines or None, read.width
     if lines is None:
         return None

@@ -10,9 +10,10 @@ read again one sandbox each, and only the pages that fail again are lost, listed
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from folio.pipeline.budgets import Budgets
-from folio.pipeline.errors import DocumentTooComplex
+from folio.pipeline.errors import DocumentTooComplex, ExtractionStopped
 from folio.pipeline.model import DocumentInfo, Furniture
 from folio.pipeline.sandbox import Bounds, SandboxCrash, run_bounded
 from folio.pipeline.sources.base import Extracted
@@ -27,6 +28,9 @@ from folio.pipeline.sources.pdf.inspect import (
 from folio.pipeline.sources.pdf.ocr import NO_OCR, OCR_SECONDS_PER_PAGE, OcrOptions
 
 logger = logging.getLogger(__name__)
+
+# Told the last page read so far after each sandbox; True asks extraction to stop there.
+PageCallback = Callable[[int], bool]
 
 
 def inspect_document(
@@ -95,31 +99,84 @@ def extract_pages(
     password: str | None = None,
     budgets: Budgets | None = None,
     ocr: OcrOptions = NO_OCR,
+    *,
+    scanned: frozenset[int] = frozenset(),
+    on_page: PageCallback | None = None,
 ) -> Extracted:
-    """Pages `first`..`last` read in a sandbox; page by page if that sandbox fails.
+    """Pages `first`..`last` read in sandboxes; page by page where a sandbox fails.
 
-    When `ocr` may run, the sandbox gets `OCR_SECONDS_PER_PAGE` more for each page.
+    Pages that OCR will read (`scanned`, or every page with `--ocr always`) take a sandbox
+    each, and `on_page` is told after each of them (progress, and a cancel seen within one
+    page: it returns True to stop, and `ExtractionStopped` is raised); the text pages
+    between them are read together, in milliseconds. A sandbox gets `OCR_SECONDS_PER_PAGE`
+    more per page when OCR may run in it.
     """
     budgets = budgets or Budgets()
+    read = PagesRead(first, [], {})
+    for low, high, alone in ocr_segments(first, last, scanned, ocr):
+        part = _read_segment(path, low, high, furniture, password, budgets, ocr)
+        read.pages.extend(part.pages)
+        read.unreadable.update(part.unreadable)
+        read.ocr_seconds.update(part.ocr_seconds)
+        if alone and on_page is not None and on_page(high):
+            raise ExtractionStopped(f"stopped after page {high}")
+    return assemble_read(read)
+
+
+def ocr_segments(
+    first: int, last: int, scanned: frozenset[int], ocr: OcrOptions
+) -> list[tuple[int, int, bool]]:
+    """Pages `first`..`last` cut into ranges read together, each page OCR reads on its own.
+
+    (first, last, whether it is a page OCR reads), in order.
+    """
+    if not ocr.enabled:
+        return [(first, last, False)]
+    alone = set(range(first, last + 1)) if ocr.mode == "always" else scanned
+    segments: list[tuple[int, int, bool]] = []
+    start = first
+    for number in range(first, last + 1):
+        if number in alone:
+            if start < number:
+                segments.append((start, number - 1, False))
+            segments.append((number, number, True))
+            start = number + 1
+    if start <= last:
+        segments.append((start, last, False))
+    return segments
+
+
+def _read_segment(
+    path: Source,
+    first: int,
+    last: int,
+    furniture: Furniture,
+    password: str | None,
+    budgets: Budgets,
+    ocr: OcrOptions,
+) -> PagesRead:
+    """Pages `first`..`last` in one sandbox; one sandbox per page if that one fails."""
     args = (str(path), first, last, furniture, password, budgets, ocr)
     seconds = budgets.seconds
     if ocr.enabled:
         seconds += (last - first + 1) * OCR_SECONDS_PER_PAGE
     try:
-        return assemble_read(run_bounded(Bounds(budgets.memory_mb, seconds), read_pages, *args))
+        read: PagesRead = run_bounded(Bounds(budgets.memory_mb, seconds), read_pages, *args)
+        return read
     except (DocumentTooComplex, SandboxCrash) as error:
+        if first == last:
+            code = getattr(error, "code", "page_unreadable")
+            return PagesRead(first, [[]], {first: f"{code}: {error}"})
         logger.warning(
             "pages %d-%d failed together (%s); reading them one by one", first, last, error
         )
-    pages = [
-        _one_page(path, number, furniture, password, budgets, ocr)
-        for number in range(first, last + 1)
-    ]
     read = PagesRead(first, [], {})
-    for page in pages:
+    for number in range(first, last + 1):
+        page = _one_page(path, number, furniture, password, budgets, ocr)
         read.pages.extend(page.pages)
         read.unreadable.update(page.unreadable)
-    return assemble_read(read)
+        read.ocr_seconds.update(page.ocr_seconds)
+    return read
 
 
 def _one_page(
@@ -131,7 +188,8 @@ def _one_page(
     ocr: OcrOptions,
 ) -> PagesRead:
     """One page in its own sandbox; a failure becomes that page's entry in `unreadable`."""
-    bounds = Bounds(budgets.memory_mb, budgets.page_seconds)
+    seconds = budgets.page_seconds + (OCR_SECONDS_PER_PAGE if ocr.enabled else 0)
+    bounds = Bounds(budgets.memory_mb, seconds)
     args = (str(path), number, number, furniture, password, budgets, ocr)
     try:
         read: PagesRead = run_bounded(bounds, read_pages, *args)

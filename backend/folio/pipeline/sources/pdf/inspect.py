@@ -22,11 +22,17 @@ from folio.pipeline.sources.pdf.document import (
 from folio.pipeline.sources.pdf.extract import page_lines
 from folio.pipeline.sources.pdf.gauge import Gauge
 from folio.pipeline.sources.pdf.layout import Line, find_furniture
-from folio.pipeline.sources.pdf.ocr import NO_OCR, OcrOptions, check_available, draws_something
+from folio.pipeline.sources.pdf.ocr import (
+    NO_OCR,
+    OcrOptions,
+    check_available,
+    draws_something,
+    looks_scanned,
+    wants_ocr,
+)
 from folio.pipeline.sources.pdf.ocr import ocr_page as read_by_ocr
 
 FURNITURE_SAMPLE = 40  # pages read whole to learn the running headers; enough for any layout
-QUICK_SAMPLE = 24  # pages whose text layer a quick inspection checks
 # Scanned pages read by OCR to learn the running heads when the text layer gives fewer pages
 # than this (OCR costs 1-2 s a page, a text page a few milliseconds).
 OCR_FURNITURE_SAMPLE = 8
@@ -138,28 +144,33 @@ def _describe(
         )
     encrypted, restricted = security(document)
     title, author = metadata(document)
-    checked = sample_pages(page_count, QUICK_SAMPLE) if quick else range(1, page_count + 1)
+    # Every page's text layer is checked, quick or not: a few milliseconds a page, and the
+    # preflight must know how many pages OCR will read.
+    checked = range(1, page_count + 1)
     furniture_sample = set() if quick else set(sample_pages(page_count, FURNITURE_SAMPLE))
     without_text: list[int] = []
-    scanned: list[int] = []  # pages without text that draw something: OCR reads them
+    scanned: list[int] = []  # pages `--ocr auto` reads by OCR
     too_complex: list[int] = []
     sampled_lines: list[list[Line]] = []
     for number in checked:
         try:
             gauge.check(number)  # before pdfium parses the page's content
-            page = _page(document, number)
-            if not has_text_layer(page):
-                without_text.append(number)
-                if draws_something(page):
-                    scanned.append(number)
-            elif number in furniture_sample:
-                sampled_lines.append(page_lines(document, number, gauge) or [])
+            kind, lines = _classify(document, number, number in furniture_sample, gauge)
         except PageTooComplex:
             too_complex.append(number)
+            continue
+        if kind in ("scan", "blank"):
+            without_text.append(number)
+        if kind in ("scan", "stamped"):
+            scanned.append(number)
+        if lines is not None:
+            sampled_lines.append(lines)
     if not quick:
+        everything = [n for n in checked if n not in too_complex]
+        to_read = everything if ocr.mode == "always" else scanned
         if ocr.mode == "always":
-            sampled_lines, scanned = [], [n for n in checked if n not in too_complex]
-        sampled_lines += _ocr_sample(document, scanned, len(sampled_lines), ocr, gauge)
+            sampled_lines = []
+        sampled_lines += _ocr_sample(document, to_read, len(sampled_lines), ocr, gauge)
     return DocumentInfo(
         page_count=page_count,
         file_size=size,
@@ -168,11 +179,30 @@ def _describe(
         encrypted=encrypted,
         extraction_restricted=restricted,
         pages_without_text=tuple(without_text),
+        pages_scanned=tuple(scanned),
         furniture=find_furniture(sampled_lines, len(sampled_lines)),
         pages_checked=len(checked),
-        warnings=tuple(_warnings(len(checked), without_text, restricted, too_complex)),
+        warnings=tuple(_warnings(len(checked), scanned, restricted, too_complex)),
         pages_too_complex=tuple(too_complex),
     )
+
+
+def _classify(
+    document: Any, number: int, sample: bool, gauge: Gauge
+) -> tuple[str, list[Line] | None]:
+    """A page's kind for OCR, and its lines when sampled for the running heads.
+
+    "text": a usable text layer; "scan": no text layer, an image or drawing (OCR reads it);
+    "stamped": a scan whose page number is stamped as text (OCR reads it too); "blank".
+    """
+    page = _page(document, number)
+    if not has_text_layer(page):
+        return ("scan" if draws_something(page) else "blank"), None
+    scan_like = looks_scanned(page)
+    lines = page_lines(document, number, gauge) if sample or scan_like else None
+    if scan_like and wants_ocr(page, lines, OcrOptions()):
+        return "stamped", None
+    return "text", (lines or [] if sample else None)
 
 
 def _page(document: Any, number: int) -> Any:
@@ -202,7 +232,7 @@ def sample_pages(page_count: int, size: int) -> list[int]:
 
 
 def _warnings(
-    checked: int, without_text: list[int], restricted: bool, too_complex: list[int]
+    checked: int, scanned: list[int], restricted: bool, too_complex: list[int]
 ) -> list[str]:
     found: list[str] = []
     if too_complex:
@@ -211,11 +241,11 @@ def _warnings(
             f"{len(too_complex)} of {checked} pages checked are too complex to read "
             f"(page {pages}); they will give no sentences and are not charged."
         )
-    if without_text:
-        share = len(without_text) / checked
+    if scanned:
+        share = len(scanned) / checked
         found.append(
-            f"{len(without_text)} of {checked} pages checked ({share:.0%}) have no text layer "
-            "(scanned images or blank pages); they are read by OCR, which is slower and may "
+            f"{len(scanned)} of {checked} pages ({share:.0%}) are scanned images without a "
+            "usable text layer; they are read by OCR, which is slower, costs more and may "
             "misread some words."
         )
     if restricted:

@@ -16,7 +16,6 @@ Tesseract runs as a child process of the sandbox, which inherits its memory and 
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import statistics
@@ -87,6 +86,11 @@ def wants_ocr(page: Any, lines: list[Line] | None, options: OcrOptions) -> bool:
     text = sum(len(_ALNUM.findall(line.text)) for line in lines)
     if text >= MIN_TEXT_CHARS:
         return False
+    return looks_scanned(page)
+
+
+def looks_scanned(page: Any) -> bool:
+    """Whether one image covers half the page or more, as on a scanned page."""
     image = _largest_image(page)
     return image is not None and image[0] >= _SCANNED
 
@@ -101,31 +105,45 @@ def draws_something(page: Any) -> bool:
     )
 
 
-@functools.cache
-def _languages() -> frozenset[str]:
-    """The languages the Tesseract found on PATH has data for; raises when it is missing."""
-    import pytesseract
-
-    try:
-        return frozenset(pytesseract.get_languages())
-    except (pytesseract.TesseractNotFoundError, OSError):
-        raise OcrUnavailable(
-            "This document has pages without a text layer that need OCR, and Tesseract is not "
-            "installed (Debian: apt-get install tesseract-ocr tesseract-ocr-fra). Use "
-            "--ocr never to read only the pages that have text."
-        ) from None
-
-
 def check_available(lang: str) -> None:
     """Raise `OcrUnavailable` unless Tesseract and the data of every language in `lang` exist."""
-    missing = [name for name in lang.split("+") if name not in _languages()]
+    missing = [name for name in lang.split("+") if name not in installed_languages()]
     if missing:
         packages = " ".join(f"tesseract-ocr-{name.replace('_', '-')}" for name in missing)
         raise OcrUnavailable(
             f"This document has pages without a text layer that need OCR, and Tesseract has "
             f"no data for the language {', '.join(missing)} (Debian: apt-get install "
-            f"{packages}). Use --ocr never to read only the pages that have text."
+            f"{packages}). {_WITHOUT_OCR}"
         )
+
+
+_WITHOUT_OCR = (
+    "To read only the pages that have text, turn OCR off (ocr: never; the CLI's --ocr never)."
+)
+
+
+def installed_languages() -> frozenset[str]:
+    """The languages the Tesseract on PATH has data for; raises `OcrUnavailable` without it.
+
+    A success is remembered for the process; a failure is asked again next time, so Tesseract
+    installed while the service runs is found without a restart.
+    """
+    global _found_languages
+    if _found_languages is None:
+        import pytesseract
+
+        try:
+            _found_languages = frozenset(pytesseract.get_languages())
+        except (pytesseract.TesseractNotFoundError, OSError):
+            raise OcrUnavailable(
+                "This document has pages without a text layer that need OCR, and Tesseract is "
+                "not installed (Debian: apt-get install tesseract-ocr tesseract-ocr-fra). "
+                + _WITHOUT_OCR
+            ) from None
+    return _found_languages
+
+
+_found_languages: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +177,8 @@ def ocr_page(page: Any, number: int, options: OcrOptions, seconds: float) -> Ocr
             timeout=seconds,
         )
     except pytesseract.TesseractNotFoundError:
-        _languages.cache_clear()
+        global _found_languages
+        _found_languages = None
         raise OcrUnavailable("Tesseract is not installed; OCR cannot run.") from None
     except (RuntimeError, pytesseract.TesseractError) as error:  # a timeout is a RuntimeError
         raise PageTooComplex(number, f"OCR of page {number} failed: {error}") from None
