@@ -132,6 +132,7 @@ def stack_for(mode: str, folder: Path) -> Iterator[Stack]:
             f"db+sqlite:///{folder / 'results.db'}",
         )
         environ = stack_environ(folder, database, "filesystem://", results)
+        environ["FOLIO_PRELOAD_PARSER"] = "true"  # the default the test stacks turn off
         with running_stack(environ, folder) as stack:
             yield stack
         return
@@ -139,6 +140,7 @@ def stack_for(mode: str, folder: Path) -> Iterator[Stack]:
     try:
         with fresh_postgres_database() as url:
             environ = stack_environ(folder, url, redis_url(BROKER_DB), redis_url(RESULTS_DB))
+            environ["FOLIO_PRELOAD_PARSER"] = "true"
             with running_stack(environ, folder) as stack:
                 yield stack
     finally:

@@ -221,6 +221,7 @@ def run(pdf: Path, config: Config, latency: float, folder: Path, fake: FakeLLM) 
         environ = stack_environ(folder, url, redis_url(BROKER_DB), redis_url(RESULTS_DB))
         # A chunk's calls outlast the tests' 6 s lease; production's default is 300 s.
         environ.update(llm_environ(fake, config), FOLIO_CHUNK_LEASE_SECONDS="300")
+        environ["FOLIO_PRELOAD_PARSER"] = "true"  # the default the test stacks turn off
         environ["FOLIO_LLM_LIMITS_URL"] = redis_url(BROKER_DB)  # as production: through Redis
         with running_stack(environ, folder) as stack:
             client = Client(stack, credits=100_000)
