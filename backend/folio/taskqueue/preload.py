@@ -1,10 +1,11 @@
 """A chunk worker loads the French parser in its main process, before its pool forks.
 
 Loading spaCy's French pipeline costs about 6 s of a core (4 s of it compiling the
-tokenizer's exception patterns). Loaded lazily, every pool process pays it on its first
-chunk: 8 slots on 2 cores lose 24 s at the start of a job. Loaded once before the fork,
-the pool processes share it (copy-on-write) and start parsing at once. A worker that reads
-no chunk queue (the control worker) does not load it.
+tokenizer's exception patterns), and the lemmatizer that checks LLM answers 3 s more.
+Loaded lazily, every pool process pays it on its first chunk: 8 slots on 2 cores lose 24 s
+or more at the start of a job. Loaded once before the fork (the lemmatizer only when an LLM
+processor is set up), the pool processes share it copy-on-write and start at once. A worker
+that reads no chunk queue (the control worker) loads neither.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Preload:
 
     def __init__(self, settings: Settings) -> None:
         self.enabled = settings.preload_parser
+        # The lemma pipes (3 s, 140 MB) serve only the checks of LLM answers.
+        self.lemmas = any(config.enabled for config in settings.llm.values())
 
     def connect(self) -> None:
         """Listen, once per process whatever the number of apps created (tests create many)."""
@@ -39,5 +42,7 @@ class Preload:
             return
         started = time.perf_counter()
         parser.load()
+        if self.lemmas:
+            parser.load_lemmatizer()
         seconds = time.perf_counter() - started
         logger.info("French parser loaded before the pool forks (%.1f s)", seconds)

@@ -76,6 +76,11 @@ def parse(texts: Sequence[str] | Iterable[str], batch_size: int = 128) -> list[A
     return docs
 
 
+def load_lemmatizer() -> None:
+    """Load the lemma pipes now (as `lemmatize` would the first time): for a preload."""
+    _lemma_pipes()
+
+
 @functools.cache
 def _lemma_pipes() -> Any:
     """The model's attribute ruler and lemmatizer alone, on the parser's vocabulary."""
