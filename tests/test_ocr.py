@@ -158,6 +158,13 @@ def test_a_mixed_book_gives_the_sentences_of_the_text_book(
     )
     assert in_order >= MIN_RECALL
     assert recall >= MIN_RECALL
+    # Chunk invariance with OCR: chunks of 3 pages (each reading one more on either side,
+    # scans among them) give exactly the rows of the one chunk above.
+    chunked = run_document(tmp_path / "mixed.pdf", settings, chunk_pages=3, workers=2)
+    assert len(chunked.chunks) == 4 and chunked.ocr_pages == len(scanned)
+    assert [row.to_dict() for row in chunked.sentences] == [
+        row.to_dict() for row in from_mixed.sentences
+    ]
 
 
 def folio(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,6 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytesseract
 import pytest
@@ -67,30 +66,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, tesseract: None) -> Iterator
             yield running
 
 
-def upload(user: User, pdf: Path) -> dict[str, Any]:
-    """POST /uploads; the preflight answer."""
-    with pdf.open("rb") as handle:
-        answer = user.client.post(
-            "/api/v1/uploads",
-            data={"file": (handle, pdf.name, "application/pdf")},
-            headers=user.headers,
-            content_type="multipart/form-data",
-        )
-    assert answer.status_code == 201, answer.get_json()
-    return dict(answer.get_json())
-
-
-def start(user: User, upload_id: str, **settings: Any) -> str:
-    """POST /jobs on an upload; the job id."""
-    answer = user.client.post(
-        "/api/v1/jobs",
-        json={"upload_id": upload_id, "settings": {"limit": 8, **settings}},
-        headers=user.headers,
-    )
-    assert answer.status_code == 202, answer.get_json()
-    return str(answer.get_json()["id"])
-
-
 def balance(user: User) -> int:
     return int(user.client.get("/api/v1/auth/me", headers=user.headers).get_json()["balance"])
 
@@ -114,7 +89,7 @@ def test_a_scanned_book_through_the_api(
 ) -> None:
     app = stack.app()
     user = User(app, "scans@example.com", credits=2000)
-    preflight = upload(user, scanned_book)
+    preflight = user.upload(scanned_book)
     assert preflight["ocr"]["pages"] == PAGES
     assert preflight["ocr"]["credits"] == PAGES * OCR_PRICE
     assert preflight["ocr"]["available"] is True
@@ -124,7 +99,7 @@ def test_a_scanned_book_through_the_api(
     assert any("read by OCR" in warning for warning in preflight["warnings"])
 
     started = time.monotonic()
-    job_id = start(user, preflight["id"])
+    job_id = user.start(preflight["id"])
     seen = user.wait(job_id, 600)
     seconds = time.monotonic() - started
     final = seen[-1]
@@ -155,8 +130,8 @@ def test_a_scanned_book_through_the_api(
     assert recall >= 0.97, recall
 
     # A pool process SIGKILLed mid-OCR: the chunk is run again and nothing is lost.
-    second = upload(user, scanned_book)
-    job_id = start(user, second["id"])
+    second = user.upload(scanned_book)
+    job_id = user.start(second["id"])
     wait_for(
         lambda: any(
             row.status == ChunkStatus.RUNNING and row.pages_done >= 2 for row in chunks(app, job_id)
@@ -176,7 +151,7 @@ def test_a_scanned_book_through_the_api(
 def test_a_cancel_stops_ocr_within_one_page(scanned_book: Path, stack: Stack) -> None:
     app = stack.app()
     user = User(app, "cancel@example.com", credits=2000)
-    job_id = start(user, upload(user, scanned_book)["id"])
+    job_id = user.start(user.upload(scanned_book)["id"])
     wait_for(lambda: (user.job(job_id)["current_page"] or 0) >= 4, 120, "four pages read")
     cancel = user.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=user.headers)
     assert cancel.status_code == 202
@@ -198,9 +173,9 @@ def test_pages_without_text_are_not_charged(corpus_dir: Path, tmp_path: Path, st
     user = User(app, "blank@example.com", credits=100)
     # A scan of three white sheets: OCR reads nothing.
     blank = blank_scan(tmp_path / "blank.pdf", pages=3)
-    preflight = upload(user, blank)
+    preflight = user.upload(blank)
     assert preflight["ocr"]["pages"] == 3
-    job_id = start(user, preflight["id"])
+    job_id = user.start(preflight["id"])
     final = user.wait(job_id, 120)[-1]
     assert final["status"] == "failed", stack.log_tail()
     assert final["error_code"] == "no_text"
@@ -215,10 +190,10 @@ def test_pages_without_text_are_not_charged(corpus_dir: Path, tmp_path: Path, st
         [(novel, [30, 31]), (blank, [1, 2]), (novel, [32, 33]), (scan, [1])],
         tmp_path / "mixed.pdf",
     )
-    preflight = upload(user, mixed)
+    preflight = user.upload(mixed)
     assert preflight["pages_scanned"] == [3, 4, 7]
     assert preflight["estimated_credits"] == 7 + 3 * OCR_PRICE
-    job_id = start(user, preflight["id"])
+    job_id = user.start(preflight["id"])
     final = user.wait(job_id, 120)[-1]
     assert final["status"] == "completed", stack.log_tail()
     [row] = chunks(app, job_id)
@@ -260,7 +235,7 @@ def test_without_tesseract_scans_are_refused_before_any_charge(
 
     # A mixed book is kept (its text pages can be read without OCR) ...
     mixed = assemble([(novel, [40]), (scan, [2])], tmp_path / "mixed.pdf")
-    preflight = upload(user, mixed)
+    preflight = user.upload(mixed)
     assert preflight["ocr"]["available"] is False and preflight["pages_scanned"] == [2]
     # ... but a job that asks for OCR on it is refused before anything is reserved.
     refused = user.client.post(
@@ -271,7 +246,7 @@ def test_without_tesseract_scans_are_refused_before_any_charge(
     assert refused.status_code == 422
     assert refused.get_json()["error"]["code"] == "ocr_unavailable"
     assert balance(user) == 100
-    job_id = start(user, preflight["id"], ocr="never")
+    job_id = user.start(preflight["id"], ocr="never")
     final = user.wait(job_id, 120)[-1]
     assert final["status"] == "completed" and final["charged_credits"] == 1
 

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from folio.services.lanes import CONTROL_QUEUE
 from pdfmaker import book_pages, make_pdf
-from test_recovery import pool_children
+from test_recovery import embedded_stack, pool_children
 from workers import StackUser as User
-from workers import running_stack, stack_environ
 
 LOADED = "French parser loaded before the pool forks"
 # One sentence over the limit of 8: the local processor parses it to cut it.
@@ -29,13 +28,7 @@ def holds_spacy(pid: int) -> bool:
 
 
 def test_a_chunk_worker_loads_the_parser_before_its_pool_forks(tmp_path: Path) -> None:
-    environ = stack_environ(
-        tmp_path,
-        f"sqlite:///{tmp_path / 'folio.db'}",
-        "filesystem://",
-        f"db+sqlite:///{tmp_path / 'results.db'}",
-    )
-    with running_stack({**environ, "FOLIO_PRELOAD_PARSER": "true"}, tmp_path) as stack:
+    with embedded_stack(tmp_path, FOLIO_PRELOAD_PARSER="true") as stack:
         control = stack.start_worker("control", concurrency=1, queues=CONTROL_QUEUE)
         chunks = stack.start_worker("w1", concurrency=2)
         logs = {path.stem: path.read_text(errors="replace") for path in stack.logs}

@@ -189,8 +189,8 @@ class StackUser:
         ).get_json()["access_token"]
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    def submit(self, pdf: Path, **settings: Any) -> str:
-        """Upload `pdf` and confirm a job on it; the job id."""
+    def upload(self, pdf: Path) -> dict[str, Any]:
+        """POST /uploads with `pdf`; the preflight answer."""
         with pdf.open("rb") as handle:
             upload = self.client.post(
                 "/api/v1/uploads",
@@ -199,13 +199,21 @@ class StackUser:
                 content_type="multipart/form-data",
             )
         assert upload.status_code == 201, upload.get_json()
+        return dict(upload.get_json())
+
+    def start(self, upload_id: str, **settings: Any) -> str:
+        """POST /jobs on an upload (limit 8 unless told); the job id."""
         job = self.client.post(
             "/api/v1/jobs",
-            json={"upload_id": upload.get_json()["id"], "settings": {"limit": 8, **settings}},
+            json={"upload_id": upload_id, "settings": {"limit": 8, **settings}},
             headers=self.headers,
         )
         assert job.status_code == 202, job.get_json()
         return str(job.get_json()["id"])
+
+    def submit(self, pdf: Path, **settings: Any) -> str:
+        """Upload `pdf` and confirm a job on it; the job id."""
+        return self.start(self.upload(pdf)["id"], **settings)
 
     def job(self, job_id: str) -> dict[str, Any]:
         """GET /jobs/{id}."""
