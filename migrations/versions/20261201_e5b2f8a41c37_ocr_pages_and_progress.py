@@ -1,4 +1,4 @@
-"""OCR in jobs: pages planned for OCR, OCR time, empty and OCR pages per chunk, page progress.
+"""OCR in jobs: OCR time, empty and OCR pages per chunk, page progress.
 
 Revision ID: e5b2f8a41c37
 Revises: c4e1a7d2b9f0
@@ -23,7 +23,6 @@ def _json():
 
 def upgrade():
     with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('ocr_pages', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('ocr_seconds', sa.Double(), server_default='0', nullable=False))
     with op.batch_alter_table('job_chunks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('empty_pages', _json(), nullable=True))
@@ -36,8 +35,6 @@ def downgrade():
     with op.batch_alter_table('job_chunks', schema=None) as batch_op:
         batch_op.drop_column('pages_done')
         batch_op.drop_column('ocr_seconds')
-        batch_op.drop_column('ocr_pages')
         batch_op.drop_column('empty_pages')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_column('ocr_seconds')
-        batch_op.drop_column('ocr_pages')

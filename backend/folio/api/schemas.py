@@ -50,7 +50,11 @@ class JobSchema(Schema):
         allow_none=True, metadata={"description": "Pages got through so far."}
     )
     total_pages = fields.Integer(allow_none=True)
-    ocr_pages = fields.Integer(required=True, metadata={"description": "Pages planned for OCR."})
+    ocr_pages = fields.Integer(
+        attribute="planned_ocr_pages",
+        required=True,
+        metadata={"description": "Pages planned for OCR."},
+    )
     ocr_seconds = fields.Float(
         required=True, metadata={"description": "Seconds OCR took in the done chunks."}
     )

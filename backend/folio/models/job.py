@@ -82,9 +82,7 @@ class Job(Base):
     current_step: Mapped[str | None] = mapped_column(String(32))
     current_page: Mapped[int | None]
     total_pages: Mapped[int | None]
-    # Pages planned for OCR (from the upload's inspection and the job's OCR mode), and the
-    # seconds OCR took in the job's done chunks.
-    ocr_pages: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The seconds OCR took in the job's done chunks.
     ocr_seconds: Mapped[float] = mapped_column(default=0.0, server_default="0")
     estimated_credits: Mapped[int] = mapped_column(default=0)
     reserved_credits: Mapped[int] = mapped_column(default=0)
@@ -113,6 +111,11 @@ class Job(Base):
     # Set when the user deletes a finished job: its file, chunks and sentences are gone, but
     # the row stays because the credit ledger's rows point at it (see docs/api.md).
     deleted_at: Mapped[datetime | None]
+
+    @property
+    def planned_ocr_pages(self) -> int:
+        """How many pages OCR reads, as planned at creation (the list is in `settings`)."""
+        return len(self.settings.get("ocr_pages", []))
 
 
 class JobChunk(Base):

@@ -98,6 +98,11 @@ class ChunkPlan:
         """Whether a sentence starting on `page` belongs to this chunk."""
         return self.owned_first <= page <= self.owned_last
 
+    @property
+    def owned_count(self) -> int:
+        """How many pages the chunk owns."""
+        return self.owned_last - self.owned_first + 1
+
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
@@ -250,9 +255,3 @@ class ChunkResult:
     # OCR took in this chunk, the pages it read around its own included.
     ocr_pages: list[int] = field(default_factory=list)
     ocr_seconds: float = 0.0
-
-    @property
-    def pages_with_text(self) -> int:
-        """Owned pages that gave text: what the chunk is charged for."""
-        owned = self.chunk.owned_last - self.chunk.owned_first + 1
-        return owned - len(self.pages_without_text) - len(self.unreadable_pages)

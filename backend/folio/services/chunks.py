@@ -184,7 +184,7 @@ def _give_up_if_exhausted(claimable: Any, job_id: uuid.UUID, now: datetime) -> N
         db.session.execute(
             update(JobChunk)
             .where(JobChunk.id.in_([row.id for row in failed]))
-            .values(pages_done=JobChunk.owned_last_page - JobChunk.owned_first_page + 1)
+            .values(pages_done=progress.EVERY_PAGE)
         )
         progress.count_finished(job_id, now, failed=len(failed))
     db.session.commit()
@@ -212,7 +212,7 @@ def record_failure(claim: Claim, code: str, message: str) -> bool:
         utcnow(),
         ChunkStatus.FAILED,
         last_error=f"{code}: {message}",
-        pages_done=JobChunk.owned_last_page - JobChunk.owned_first_page + 1,
+        pages_done=progress.EVERY_PAGE,
     )
 
 

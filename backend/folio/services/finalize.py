@@ -64,9 +64,7 @@ def finalize_job(job_id: uuid.UUID) -> JobStatus | None:
     if won is None:
         db.session.rollback()
         return None
-    _store(job, chunks, status, sentences)
-    if no_text:
-        db.session.execute(update(Job).where(Job.id == job_id).values(**_no_text(job)))
+    _store(job, chunks, status, sentences, no_text)
     # commits with the above
     credits.settle(job_id, 0 if no_text else charge(job, chunks), run=job.run)
     return status
@@ -120,7 +118,11 @@ def _no_text(job: Job) -> dict[str, object]:
 
 
 def _store(
-    job: Job, chunks: list[JobChunk], status: JobStatus, sentences: list[OutputSentence]
+    job: Job,
+    chunks: list[JobChunk],
+    status: JobStatus,
+    sentences: list[OutputSentence],
+    no_text: bool,
 ) -> None:
     """Replace the job's sentences with the merge of its done chunks; set the counters."""
     db.session.execute(delete(JobSentence).where(JobSentence.job_id == job.id))
@@ -145,6 +147,8 @@ def _store(
         values["error_message"] = f"{len(failed)} of {len(chunks)} chunks failed: " + "; ".join(
             f"pages {c.owned_first_page}-{c.owned_last_page} ({c.last_error})" for c in failed
         )
+    if no_text:  # every chunk done (no failure, no unreadable page), and not one sentence
+        values.update(_no_text(job))
     started = job.started_at or job.created_at
     values["processing_seconds"] = (utcnow() - started).total_seconds()
     db.session.execute(update(Job).where(Job.id == job.id).values(**values))

@@ -238,7 +238,6 @@ def _new_job(
         page_count=upload.page_count,
         total_chunks=len(plan),
         total_pages=upload.page_count,
-        ocr_pages=len(scanned),
         estimated_credits=estimate,
         current_step="queued",
         created_at=now,

@@ -44,18 +44,13 @@ def result_values(result: ChunkResult) -> dict[str, Any]:
         "empty_pages": sorted(result.pages_without_text) or None,
         "ocr_pages": list(result.ocr_pages) or None,
         "ocr_seconds": result.ocr_seconds if result.ocr_seconds else None,
-        "pages_done": chunk_pages_of(result),
+        "pages_done": result.chunk.owned_count,
     }
     if result.unreadable_pages:
         pages = sorted(result.unreadable_pages)
         reasons = "; ".join(f"page {p}: {result.unreadable_pages[p]}" for p in pages)
         values.update(unreadable_pages=pages, last_error=reasons[:2000])
     return values
-
-
-def chunk_pages_of(result: ChunkResult) -> int:
-    """How many pages the chunk of a result owns."""
-    return result.chunk.owned_last - result.chunk.owned_first + 1
 
 
 def unfinished_chunks(job_id: uuid.UUID) -> int:

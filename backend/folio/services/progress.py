@@ -20,6 +20,9 @@ from folio.pipeline.model import ChunkPlan, Usage
 from folio.services.jobstate import touched
 from folio.services.leases import Claim, held
 
+# A chunk's `pages_done` once it finished, failed or was given up on: all its pages.
+EVERY_PAGE = JobChunk.owned_last_page - JobChunk.owned_first_page + 1
+
 
 def page_reached(claim: Claim, job_id: uuid.UUID, chunk: ChunkPlan, page: int) -> None:
     """Record that the claimed chunk got through `page` (committed): the job's progress moves."""

@@ -166,10 +166,9 @@ def _describe(
         if lines is not None:
             sampled_lines.append(lines)
     if not quick:
-        everything = [n for n in checked if n not in too_complex]
-        to_read = everything if ocr.mode == "always" else scanned
-        if ocr.mode == "always":
-            sampled_lines = []
+        to_read = scanned
+        if ocr.mode == "always":  # every page by OCR, its text layer ignored
+            to_read, sampled_lines = [n for n in checked if n not in too_complex], []
         sampled_lines += _ocr_sample(document, to_read, len(sampled_lines), ocr, gauge)
     return DocumentInfo(
         page_count=page_count,
